@@ -1,0 +1,56 @@
+#include "apps/group_runner.h"
+
+#include "framework/context.h"
+
+namespace lrlab {
+
+OutputOptions read_output_options(const Config& root) {
+  OutputOptions o;
+  const std::string name = root.get<std::string>("name", "lrlab");
+  const Config out = root.child("output");
+  o.dir = out.get<std::string>("dir", "runs/" + name);
+  o.plots = out.get<bool>("plots", o.plots);
+  o.save_tensors = out.get<bool>("save_tensors", o.save_tensors);
+  out.finish();
+  if (name.empty() || name.find('/') != std::string::npos) root.fail("name", "must be a non-empty word without '/'");
+  return o;
+}
+
+namespace {
+void read_reserved_top_level(const Config& root) {
+  root.get<int64_t>("replicas", 1);
+  read_output_options(root);
+  if (root.has("study")) root.child("study");  // expanded by the study runner before groups are built
+}
+}  // namespace
+
+BuiltGroup build_group(const std::vector<Config>& run_configs) {
+  check(!run_configs.empty(), "build_group: a group needs at least one run");
+  const Config root = run_configs.size() == 1 ? run_configs[0] : Config::stack(run_configs);
+  std::vector<int64_t> seeds = root.get_each<int64_t>("seed", 0);
+  read_reserved_top_level(root);
+  Context ctx = make_context(root, seeds);
+  models::Model model = models::build_model(root, ctx);
+  const Config metrics_cfg = root.child("metrics");
+  models::MetricsOptions metrics = models::MetricsOptions::from_config(metrics_cfg);
+  metrics_cfg.finish_recursive();
+  const Config trainer_cfg = root.child("trainer");
+  auto trainer = trainers::trainer_registry().make(trainer_cfg, trainers::kDefaultTrainerType, model);
+  trainer_cfg.finish_recursive();
+  root.finish();
+  return BuiltGroup{root, model, trainer, metrics};
+}
+
+GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRecord> records, Progress* progress) {
+  GroupOutcome out{build_group(run_configs), nullptr};
+  check(records.size() == run_configs.size(), "run_group: one record per run expected");
+  models::MetricSet metrics(out.group.metrics, out.group.model);
+  out.recorder = std::make_unique<Recorder>(std::move(records), out.group.metrics.thresholds,
+                                            models::metric_higher_is_better);
+  trainers::Monitor monitor(metrics, *out.recorder, out.group.trainer->steps(), out.group.trainer->early_stop(),
+                            progress);
+  out.group.trainer->train(out.group.model, monitor);
+  return out;
+}
+
+}  // namespace lrlab

@@ -1,0 +1,18 @@
+#pragma once
+/// Per-run tensor files: tensors/<run>.safetensors holds, for one run, the trained adapter
+/// (adapter.<param>), the base (base.W [k, d], base.lam [k]), the teacher (teacher.W [k, d], the
+/// perturbed first layer; teacher.U [d, r]) and the student's effective first layer student.W [k, d],
+/// with metadata (run id, seed, adapter type, the adapter's resolved options as YAML). A file can be
+/// reloaded with `adapter.load: PATH` to continue training or to evaluate.
+
+#include <string>
+#include <vector>
+
+#include "apps/group_runner.h"
+
+namespace lrlab {
+
+/// Writes one file per run of a trained group into `dir` (created if needed).
+void save_group_tensors(const std::string& dir, const BuiltGroup& group, const std::vector<RunRecord>& runs);
+
+}  // namespace lrlab

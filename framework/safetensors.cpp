@@ -1,0 +1,121 @@
+#include "framework/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "framework/atomic_file.h"
+#include "framework/error.h"
+#include "framework/strings.h"
+
+namespace lrlab {
+
+namespace {
+
+struct DtypeInfo {
+  at::ScalarType type;
+  const char* name;
+};
+const DtypeInfo kDtypes[] = {{at::kFloat, "F32"}, {at::kDouble, "F64"}, {at::kLong, "I64"},
+                             {at::kInt, "I32"},   {at::kBool, "BOOL"},  {at::kHalf, "F16"}};
+
+const char* dtype_name(at::ScalarType t) {
+  for (const auto& d : kDtypes)
+    if (d.type == t) return d.name;
+  throw Error(std::string("safetensors: unsupported dtype ") + c10::toString(t));
+}
+
+at::ScalarType dtype_from(const std::string& name, const std::string& where) {
+  for (const auto& d : kDtypes)
+    if (name == d.name) return d.type;
+  throw Error(where + ": unsupported dtype '" + name + "'");
+}
+
+}  // namespace
+
+const at::Tensor& TensorFile::get(const std::string& name) const {
+  std::vector<std::string> names;
+  for (const auto& [n, t] : tensors) {
+    if (n == name) return t;
+    names.push_back(n);
+  }
+  throw Error(source + ": no tensor '" + name + "' (it holds: " + join(names) + ")");
+}
+
+bool TensorFile::has(const std::string& name) const {
+  for (const auto& [n, t] : tensors)
+    if (n == name) return true;
+  return false;
+}
+
+void write_safetensors(const std::string& path, const TensorFile& file) {
+  nlohmann::ordered_json header;
+  if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
+  std::string data;
+  for (const auto& [name, tensor] : file.tensors) {
+    at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
+    const size_t bytes = t.numel() * t.element_size();
+    header[name] = {{"dtype", dtype_name(t.scalar_type())},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {data.size(), data.size() + bytes}}};
+    data.append(static_cast<const char*>(t.data_ptr()), bytes);  // x86-64 is little-endian
+  }
+  std::string json = header.dump();
+  json.append((8 - json.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned, as the reference does
+  std::string out(8, '\0');
+  const uint64_t n = json.size();
+  std::memcpy(out.data(), &n, 8);
+  write_file_atomic(path, out + json + data);
+}
+
+TensorFile read_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string bytes = ss.str();
+  if (bytes.size() < 8) throw Error(path + ": not a safetensors file (shorter than its 8-byte header length)");
+  uint64_t n = 0;
+  std::memcpy(&n, bytes.data(), 8);
+  if (n > bytes.size() - 8) throw Error(path + ": corrupted safetensors file (header length " + std::to_string(n) +
+                                        " exceeds the file size " + std::to_string(bytes.size()) + ")");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.substr(8, n));
+  } catch (const std::exception& e) {
+    throw Error(path + ": corrupted safetensors header (" + e.what() + ")");
+  }
+  if (!header.is_object()) throw Error(path + ": corrupted safetensors header (not a JSON object)");
+  TensorFile file;
+  file.source = path;
+  const uint64_t data_size = bytes.size() - 8 - n;
+  const char* data = bytes.data() + 8 + n;
+  try {
+    for (auto it = header.begin(); it != header.end(); ++it) {
+      if (it.key() == "__metadata__") {
+        for (auto m = it->begin(); m != it->end(); ++m) file.metadata[m.key()] = m->get<std::string>();
+        continue;
+      }
+      const std::string where = path + ": tensor '" + it.key() + "'";
+      const at::ScalarType type = dtype_from(it->at("dtype").get<std::string>(), where);
+      const auto shape = it->at("shape").get<std::vector<int64_t>>();
+      const auto offsets = it->at("data_offsets").get<std::vector<uint64_t>>();
+      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
+        throw Error(where + ": data offsets out of range (file truncated or corrupted)");
+      at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
+      const uint64_t expected = static_cast<uint64_t>(t.numel()) * t.element_size();
+      if (offsets[1] - offsets[0] != expected)
+        throw Error(where + ": " + std::to_string(offsets[1] - offsets[0]) + " bytes for a shape that needs " +
+                    std::to_string(expected));
+      std::memcpy(t.data_ptr(), data + offsets[0], expected);
+      file.tensors.emplace_back(it.key(), t);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": corrupted safetensors header (" + e.what() + ")");
+  }
+  return file;
+}
+
+}  // namespace lrlab

@@ -1,0 +1,207 @@
+#include "framework/study/fit.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+
+#include "framework/error.h"
+
+namespace lrlab {
+namespace study {
+
+namespace {
+
+struct Line {
+  double slope = kNaN;
+  double intercept = kNaN;
+  double r2 = kNaN;
+};
+
+// Ordinary least squares on (already logged) coordinates, picked by `index` (with repetitions).
+// Centred sums keep it accurate when log x is far from zero.
+Line least_squares(const std::vector<double>& lx, const std::vector<double>& ly,
+                   const std::vector<std::size_t>& index) {
+  Line line;
+  const double n = static_cast<double>(index.size());
+  if (index.size() < 2) return line;
+  double mx = 0, my = 0;
+  for (std::size_t i : index) {
+    mx += lx[i];
+    my += ly[i];
+  }
+  mx /= n;
+  my /= n;
+  double sxx = 0, sxy = 0, syy = 0;
+  for (std::size_t i : index) {
+    sxx += (lx[i] - mx) * (lx[i] - mx);
+    sxy += (lx[i] - mx) * (ly[i] - my);
+    syy += (ly[i] - my) * (ly[i] - my);
+  }
+  if (!(sxx > 0)) return line;  // a single distinct x: no slope
+  line.slope = sxy / sxx;
+  line.intercept = my - line.slope * mx;
+  line.r2 = syy > 0 ? sxy * sxy / (sxx * syy) : 1.0;
+  return line;
+}
+
+// Uniform index below n. Plain modulo rather than std::uniform_int_distribution, whose output
+// differs between standard libraries; the bias is below 2^-50 for any realistic n.
+std::size_t draw(std::mt19937_64& rng, std::size_t n) {
+  return static_cast<std::size_t>(rng() % n);
+}
+
+}  // namespace
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) return kNaN;
+  std::sort(values.begin(), values.end());
+  q = std::min(1.0, std::max(0.0, q));
+  const double h = q * static_cast<double>(values.size() - 1);
+  const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+  const std::size_t hi = std::min(lo + 1, values.size() - 1);
+  return values[lo] + (h - static_cast<double>(lo)) * (values[hi] - values[lo]);
+}
+
+FitResult fit_power_law(const std::vector<double>& x, const std::vector<double>& y,
+                        const std::vector<int>& seed_group, int bootstrap, uint64_t rng_seed) {
+  check(x.size() == y.size(),
+        fmt::format("power-law fit: {} x values but {} y values", x.size(), y.size()));
+  check(seed_group.empty() || seed_group.size() == x.size(),
+        fmt::format("power-law fit: {} seed groups for {} points", seed_group.size(), x.size()));
+  check(bootstrap >= 0, fmt::format("power-law fit: bootstrap must be >= 0, got {}", bootstrap));
+  std::vector<double> lx(x.size()), ly(y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    check(std::isfinite(x[i]) && x[i] > 0,
+          fmt::format("power-law fit: x must be positive and finite, got {} (point {})", x[i], i));
+    check(std::isfinite(y[i]) && y[i] > 0,
+          fmt::format("power-law fit: y must be positive and finite, got {} (point {})", y[i], i));
+    lx[i] = std::log(x[i]);
+    ly[i] = std::log(y[i]);
+  }
+  const std::set<double> distinct_x(x.begin(), x.end());
+  check(
+      distinct_x.size() >= 2,
+      fmt::format("power-law fit: needs at least 2 distinct x values, got {}", distinct_x.size()));
+
+  FitResult result;
+  std::vector<std::size_t> all(x.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const Line line = least_squares(lx, ly, all);
+  result.slope = line.slope;
+  result.intercept = line.intercept;
+  result.r2 = line.r2;
+  result.n_used = static_cast<int>(x.size());
+  result.slope_lo = result.slope_hi = kNaN;
+
+  // Resampling units: whole seeds when there are at least two, else points within each x.
+  std::map<int, std::vector<std::size_t>> by_seed;
+  for (std::size_t i = 0; i < seed_group.size(); ++i) by_seed[seed_group[i]].push_back(i);
+  std::vector<std::vector<std::size_t>> units;
+  bool stratified = false;
+  if (by_seed.size() >= 2) {
+    for (auto& kv : by_seed) units.push_back(std::move(kv.second));
+    result.resampled = "seeds";
+  } else {
+    std::map<double, std::vector<std::size_t>> by_x;
+    for (std::size_t i = 0; i < x.size(); ++i) by_x[x[i]].push_back(i);
+    bool any_spread = false;
+    for (auto& kv : by_x) {
+      any_spread = any_spread || kv.second.size() >= 2;
+      units.push_back(std::move(kv.second));
+    }
+    stratified = true;
+    result.resampled = any_spread ? "points within x" : "none";
+  }
+  if (bootstrap == 0 || result.resampled == "none") return result;
+
+  std::mt19937_64 rng(rng_seed);
+  std::vector<double> slopes;
+  slopes.reserve(static_cast<std::size_t>(bootstrap));
+  std::vector<std::size_t> index;
+  for (int b = 0; b < bootstrap; ++b) {
+    index.clear();
+    if (stratified) {
+      for (const auto& stratum : units)
+        for (std::size_t j = 0; j < stratum.size(); ++j)
+          index.push_back(stratum[draw(rng, stratum.size())]);
+    } else {
+      for (std::size_t j = 0; j < units.size(); ++j) {
+        const auto& unit = units[draw(rng, units.size())];
+        index.insert(index.end(), unit.begin(), unit.end());
+      }
+    }
+    // A resample can miss all but one x (seeds that reached at one x only): it has no slope.
+    const Line l = least_squares(lx, ly, index);
+    if (std::isfinite(l.slope)) slopes.push_back(l.slope);
+  }
+  result.bootstrap_used = static_cast<int>(slopes.size());
+  if (!slopes.empty()) {
+    result.slope_lo = quantile(slopes, 0.025);
+    result.slope_hi = quantile(slopes, 0.975);
+  }
+  return result;
+}
+
+FitResult fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap, uint64_t rng_seed) {
+  const int xc = runs.column_index(spec.x);
+  const int yc = runs.column_index(spec.y);
+  const int sc = runs.find_column("seed");
+  const int rc = runs.find_column("run");
+
+  std::vector<double> xs, ys;
+  std::vector<int> groups;
+  std::map<std::string, int> group_of_seed;
+  std::map<double, int> not_reached;
+  int excluded = 0;
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+    const auto& row = runs.rows[r];
+    const std::string where = fmt::format(
+        "runs table, run {}", rc >= 0 ? row[static_cast<std::size_t>(rc)] : std::to_string(r));
+    const auto xv = parse_number(row[static_cast<std::size_t>(xc)], where + ", column " + spec.x);
+    if (!xv) throw Error(fmt::format("{}: column {} is empty (it is the fit's x)", where, spec.x));
+    const auto yv = parse_number(row[static_cast<std::size_t>(yc)], where + ", column " + spec.y);
+    if (!yv) {
+      ++not_reached[*xv];
+      continue;
+    }
+    if (!(std::isfinite(*yv) && *yv > 0 && std::isfinite(*xv) && *xv > 0)) {
+      ++excluded;
+      continue;
+    }
+    xs.push_back(*xv);
+    ys.push_back(*yv);
+    if (sc >= 0) {
+      const std::string& seed = row[static_cast<std::size_t>(sc)];
+      auto it = group_of_seed.emplace(seed, static_cast<int>(group_of_seed.size())).first;
+      groups.push_back(it->second);
+    }
+  }
+
+  FitResult result;
+  const std::set<double> distinct_x(xs.begin(), xs.end());
+  if (distinct_x.size() >= 2) {
+    result = fit_power_law(xs, ys, groups, bootstrap, rng_seed);
+  } else {
+    result.slope = result.intercept = result.r2 = result.slope_lo = result.slope_hi = kNaN;
+    result.n_used = static_cast<int>(xs.size());
+    result.resampled = "none";
+    result.note = fmt::format("no fit: runs reached {} at {} distinct {} value(s); a slope needs 2",
+                              spec.y, distinct_x.size(), spec.x);
+  }
+  result.x = spec.x;
+  result.y = spec.y;
+  result.n_excluded = excluded;
+  for (const auto& kv : not_reached) {
+    result.not_reached_by_x.push_back(kv);
+    result.n_not_reached += kv.second;
+  }
+  return result;
+}
+
+}  // namespace study
+}  // namespace lrlab

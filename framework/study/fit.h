@@ -1,0 +1,66 @@
+#pragma once
+/// Scaling fits: the exponent of a power law `y = C x^slope`, fitted by least squares of log y on
+/// log x, with a bootstrap interval over seeds (MATH.md, "scaling exponents").
+///
+/// Why resample seeds rather than points: runs that share a seed share random draws across sweep
+/// points (common random numbers), so their errors are correlated; resampling whole seeds keeps
+/// that correlation and gives an honest interval.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/csv.h"
+#include "framework/study/sweep.h"
+
+namespace lrlab {
+namespace study {
+
+/// Marks a number that could not be computed.
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// The outcome of one power-law fit. Numbers are NaN where they could not be computed.
+struct FitResult {
+  std::string x;            ///< x column (empty when fitted from vectors)
+  std::string y;            ///< y column
+  double slope = kNaN;      ///< least-squares slope of log y on log x (the exponent)
+  double intercept = kNaN;  ///< intercept of the log-log line: y ~ exp(intercept) * x^slope
+  double r2 = kNaN;         ///< coefficient of determination of the log-log fit
+  double slope_lo = kNaN;   ///< 2.5% bootstrap percentile of the slope
+  double slope_hi = kNaN;   ///< 97.5% bootstrap percentile of the slope
+  int n_used = 0;           ///< points (runs) in the fit
+  int n_not_reached = 0;    ///< runs whose y cell was empty (threshold not reached)
+  int n_excluded = 0;       ///< runs with a y that a log cannot take (<= 0 or not finite)
+  /// (x value, runs not reached at that x), in increasing x; only x values with some not reached.
+  std::vector<std::pair<double, int>> not_reached_by_x;
+  std::string resampled;   ///< "seeds", "points within x", or "none" (no interval possible)
+  int bootstrap_used = 0;  ///< resamples that produced a slope (those with >= 2 distinct x)
+  std::string note;  ///< why there is no fit (e.g. "fewer than 2 distinct x reached"); "" if fitted
+};
+
+/// Least-squares fit of log y on log x with a 95% percentile bootstrap interval of the slope.
+/// `seed_group[i]` names the seed of point i (points sharing a seed are resampled together); when
+/// there are fewer than 2 seed groups (or `seed_group` is empty), points are resampled within each
+/// x value instead; when every x has a single point there is no interval (NaN, resampled "none").
+/// Deterministic for a given `rng_seed` (std::mt19937_64). Throws lrlab::Error for mismatched
+/// lengths, non-positive or non-finite x or y, fewer than 2 distinct x, or bootstrap < 0.
+FitResult fit_power_law(const std::vector<double>& x, const std::vector<double>& y,
+                        const std::vector<int>& seed_group, int bootstrap = 1000,
+                        uint64_t rng_seed = 0);
+
+/// Fits `spec.y` against `spec.x` over the rows of runs.csv, grouping by its `seed` column when
+/// present. Rows with an empty y cell did not reach the threshold: they are left out and counted
+/// (per x and in total). A fit that cannot be made (fewer than 2 distinct x reached) is returned
+/// with NaN numbers and `note` set, not thrown: it is an outcome of the study. Throws lrlab::Error
+/// for a missing column or a non-numeric cell.
+FitResult fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap = 1000,
+                        uint64_t rng_seed = 0);
+
+/// The q-quantile (0 <= q <= 1) with linear interpolation between order statistics (R's type 7,
+/// numpy's default); NaN for no values.
+double quantile(std::vector<double> values, double q);
+
+}  // namespace study
+}  // namespace lrlab

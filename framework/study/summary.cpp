@@ -1,0 +1,336 @@
+#include "framework/study/summary.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include "framework/atomic_file.h"
+#include "framework/error.h"
+#include "framework/strings.h"
+
+namespace lrlab {
+namespace study {
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool is_result_column(const std::string& c) {
+  return starts_with(c, "final_") || starts_with(c, "steps_to_");
+}
+
+// Compact display: whole numbers (step counts) in full, others to 4 significant digits.
+std::string show(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == std::round(v) && std::fabs(v) < 1e9) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+// The number as written to CSV: empty for NaN, so that readers see "missing" rather than a value.
+std::string cell_number(double v) { return std::isnan(v) ? std::string() : format_number(v); }
+
+double number_or_nan(const std::string& text, const std::string& where) {
+  auto v = parse_number(text, where);
+  return v ? *v : kNaN;
+}
+
+// An aligned Markdown table: every column padded to its widest cell, so it reads in a terminal.
+// Cells are ASCII by construction (widths are byte counts).
+std::string aligned_table(const std::vector<std::string>& header,
+                          const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<bool>& right) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c)
+    width[c] = std::max<std::size_t>(3, header[c].size());
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out = "|";
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::string pad(width[c] - cells[c].size(), ' ');
+      out += " " + (right[c] ? pad + cells[c] : cells[c] + pad) + " |";
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  out += "|";
+  for (std::size_t c = 0; c < header.size(); ++c)
+    out += right[c] ? " " + std::string(width[c] - 1, '-') + ": |"
+                    : " " + std::string(width[c], '-') + " |";
+  out += "\n";
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+std::string points_table(const Summary& s) {
+  std::vector<std::string> header = {"point"};
+  std::vector<bool> right = {true};
+  for (const auto& k : s.swept_keys) {
+    header.push_back(k);
+    right.push_back(true);
+  }
+  for (const char* h : {"runs", "diverged"}) {
+    header.push_back(h);
+    right.push_back(true);
+  }
+  for (const auto& c : s.result_columns) {
+    header.push_back(c);
+    right.push_back(false);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : s.points) {
+    std::vector<std::string> row = {p.point};
+    for (const auto& kv : p.values) row.push_back(kv.second);
+    row.push_back(std::to_string(p.runs));
+    row.push_back(std::to_string(p.diverged));
+    for (const auto& c : p.columns) {
+      std::string cell = c.count == 0
+                             ? (c.hitting_time ? "not reached" : "-")
+                             : fmt::format("{} [{}, {}]", show(c.median), show(c.q25), show(c.q75));
+      if (c.hitting_time) cell += fmt::format(" {}/{}", c.count, c.total);
+      row.push_back(cell);
+    }
+    rows.push_back(row);
+  }
+  return aligned_table(header, rows, right);
+}
+
+std::string not_reached_text(const FitResult& f, const std::string& inner, const std::string& sep) {
+  std::string out;
+  for (const auto& kv : f.not_reached_by_x)
+    out += (out.empty() ? "" : sep) + show(kv.first) + inner + std::to_string(kv.second);
+  return out;
+}
+
+std::string fits_text_table(const std::vector<FitResult>& fits) {
+  const std::vector<std::string> header = {"y",  "x",      "slope",       "95% interval",
+                                           "r2", "n used", "not reached", "note"};
+  const std::vector<bool> right = {false, false, true, false, true, true, false, false};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& f : fits) {
+    std::string interval =
+        std::isnan(f.slope_lo) ? "none" : fmt::format("[{:.3f}, {:.3f}]", f.slope_lo, f.slope_hi);
+    std::string nr = std::to_string(f.n_not_reached);
+    if (!f.not_reached_by_x.empty()) nr += " (" + not_reached_text(f, ": ", ", ") + ")";
+    std::string note = f.note;
+    if (f.n_excluded > 0)
+      note +=
+          (note.empty() ? "" : "; ") + fmt::format("{} runs with y <= 0 left out", f.n_excluded);
+    if (note.empty() && f.resampled != "seeds" && !f.resampled.empty())
+      note = "interval resamples " + f.resampled;
+    rows.push_back({f.y, f.x, std::isnan(f.slope) ? "nan" : fmt::format("{:.3f}", f.slope),
+                    interval, std::isnan(f.r2) ? "nan" : fmt::format("{:.3f}", f.r2),
+                    std::to_string(f.n_used), nr, note});
+  }
+  return aligned_table(header, rows, right);
+}
+
+}  // namespace
+
+std::vector<std::string> swept_columns(const Table& runs) {
+  std::vector<std::string> out;
+  const int p = runs.find_column("point");
+  const int s = runs.find_column("status");
+  if (p >= 0 && s > p) {
+    for (int c = p + 1; c < s; ++c) out.push_back(runs.columns[static_cast<std::size_t>(c)]);
+    return out;
+  }
+  for (const auto& c : runs.columns)
+    if (c != "run" && c != "seed" && c != "point" && c != "steps" && c != "status" &&
+        !is_result_column(c))
+      out.push_back(c);
+  return out;
+}
+
+Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int bootstrap,
+                       uint64_t rng_seed) {
+  Summary summary;
+  summary.swept_keys = swept_columns(runs);
+  for (const auto& c : runs.columns)
+    if (is_result_column(c)) summary.result_columns.push_back(c);
+
+  const int pc = runs.column_index("point");
+  const int sc = runs.find_column("status");
+  const int rc = runs.find_column("run");
+
+  // Rows of each point, in increasing point index (numeric when the cells are numbers).
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::size_t>> rows_of;
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+    const std::string& p = runs.rows[r][static_cast<std::size_t>(pc)];
+    if (!rows_of.count(p)) order.push_back(p);
+    rows_of[p].push_back(r);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
+    char* ea = nullptr;
+    char* eb = nullptr;
+    const double va = std::strtod(a.c_str(), &ea);
+    const double vb = std::strtod(b.c_str(), &eb);
+    const bool na = !a.empty() && *ea == '\0';
+    const bool nb = !b.empty() && *eb == '\0';
+    if (na && nb) return va < vb;
+    return na && !nb;  // numbers first, then text in order of appearance
+  });
+
+  for (const auto& p : order) {
+    const auto& rows = rows_of[p];
+    PointSummary ps;
+    ps.point = p;
+    ps.runs = static_cast<int>(rows.size());
+    for (const auto& k : summary.swept_keys)
+      ps.values.emplace_back(
+          k, runs.rows[rows.front()][static_cast<std::size_t>(runs.column_index(k))]);
+    if (sc >= 0)
+      for (std::size_t r : rows)
+        if (runs.rows[r][static_cast<std::size_t>(sc)] == "diverged") ++ps.diverged;
+    for (const auto& c : summary.result_columns) {
+      const auto ci = static_cast<std::size_t>(runs.column_index(c));
+      ColumnStats st;
+      st.column = c;
+      st.hitting_time = starts_with(c, "steps_to_");
+      st.total = ps.runs;
+      std::vector<double> values;
+      for (std::size_t r : rows) {
+        const std::string where = fmt::format(
+            "runs table, run {}, column {}",
+            rc >= 0 ? runs.rows[r][static_cast<std::size_t>(rc)] : std::to_string(r), c);
+        if (auto v = parse_number(runs.rows[r][ci], where)) values.push_back(*v);
+      }
+      st.count = static_cast<int>(values.size());
+      st.median = quantile(values, 0.5);
+      st.q25 = quantile(values, 0.25);
+      st.q75 = quantile(values, 0.75);
+      ps.columns.push_back(st);
+    }
+    summary.points.push_back(std::move(ps));
+  }
+
+  for (const auto& spec : fits)
+    summary.fits.push_back(fit_from_runs(runs, spec, bootstrap, rng_seed));
+  return summary;
+}
+
+Table summary_table(const Summary& summary) {
+  Table t;
+  t.columns = {"point"};
+  for (const auto& k : summary.swept_keys) t.columns.push_back(k);
+  for (const char* c : {"runs", "diverged", "column", "n", "median", "q25", "q75"})
+    t.columns.push_back(c);
+  for (const auto& p : summary.points) {
+    for (const auto& c : p.columns) {
+      std::vector<std::string> row = {p.point};
+      for (const auto& kv : p.values) row.push_back(kv.second);
+      row.push_back(std::to_string(p.runs));
+      row.push_back(std::to_string(p.diverged));
+      row.push_back(c.column);
+      row.push_back(std::to_string(c.count));
+      row.push_back(cell_number(c.median));
+      row.push_back(cell_number(c.q25));
+      row.push_back(cell_number(c.q75));
+      t.rows.push_back(std::move(row));
+    }
+  }
+  return t;
+}
+
+Table fits_table(const std::vector<FitResult>& fits) {
+  Table t;
+  t.columns = {"x",
+               "y",
+               "slope",
+               "slope_lo",
+               "slope_hi",
+               "intercept",
+               "r2",
+               "n_used",
+               "n_not_reached",
+               "n_excluded",
+               "not_reached_by_x",
+               "resampled",
+               "bootstrap_used",
+               "note"};
+  for (const auto& f : fits)
+    t.rows.push_back({f.x, f.y, cell_number(f.slope), cell_number(f.slope_lo),
+                      cell_number(f.slope_hi), cell_number(f.intercept), cell_number(f.r2),
+                      std::to_string(f.n_used), std::to_string(f.n_not_reached),
+                      std::to_string(f.n_excluded), not_reached_text(f, ":", ";"), f.resampled,
+                      std::to_string(f.bootstrap_used), f.note});
+  return t;
+}
+
+std::vector<FitResult> fits_from_table(const Table& fits) {
+  std::vector<FitResult> out;
+  for (std::size_t r = 0; r < fits.rows.size(); ++r) {
+    const std::string where = fmt::format("fits table, row {}", r + 1);
+    auto num = [&](const char* c) { return number_or_nan(fits.cell(r, c), where + ", " + c); };
+    auto count = [&](const char* c) {
+      if (!fits.has_column(c)) return 0;
+      double v = num(c);
+      return std::isnan(v) ? 0 : static_cast<int>(v);
+    };
+    FitResult f;
+    f.x = fits.cell(r, "x");
+    f.y = fits.cell(r, "y");
+    f.slope = num("slope");
+    f.intercept = num("intercept");
+    f.slope_lo = fits.has_column("slope_lo") ? num("slope_lo") : kNaN;
+    f.slope_hi = fits.has_column("slope_hi") ? num("slope_hi") : kNaN;
+    f.r2 = fits.has_column("r2") ? num("r2") : kNaN;
+    f.n_used = count("n_used");
+    f.n_not_reached = count("n_not_reached");
+    f.n_excluded = count("n_excluded");
+    if (fits.has_column("resampled")) f.resampled = fits.cell(r, "resampled");
+    f.bootstrap_used = count("bootstrap_used");
+    if (fits.has_column("note")) f.note = fits.cell(r, "note");
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::string format_summary_table(const Summary& summary) {
+  std::string out = points_table(summary);
+  if (!summary.fits.empty())
+    out +=
+        "\nScaling fits (log y = intercept + slope * log x):\n\n" + fits_text_table(summary.fits);
+  return out;
+}
+
+std::string summary_markdown(const Summary& summary) {
+  int runs = 0;
+  for (const auto& p : summary.points) runs += p.runs;
+  std::string out = "# Study summary\n\n";
+  out += fmt::format("{} runs at {} sweep point(s).\n\n", runs, summary.points.size());
+  out += points_table(summary);
+  out +=
+      "\nEach cell is `median [q25, q75]` over the seeds of the point. Hitting times "
+      "(`steps_to_*`) are over the runs that reached the threshold, followed by "
+      "reached/runs; a run that never reached it counts in neither the median nor the "
+      "quantiles.\n";
+  if (!summary.fits.empty()) {
+    out += "\n## Scaling fits\n\n";
+    out +=
+        "Least-squares slope of log y against log x over the runs that reached; the 95% "
+        "interval is a percentile bootstrap over seeds.\n\n";
+    out += fits_text_table(summary.fits);
+  }
+  return out;
+}
+
+Summary write_study_summary(const std::string& dir, const std::vector<FitSpec>& fits, int bootstrap,
+                            uint64_t rng_seed) {
+  const Table runs = read_csv(dir + "/runs.csv");
+  Summary summary = summarize_runs(runs, fits, bootstrap, rng_seed);
+  write_file_atomic(dir + "/summary.csv", to_csv_text(summary_table(summary)));
+  write_file_atomic(dir + "/fits.csv", to_csv_text(fits_table(summary.fits)));
+  write_file_atomic(dir + "/summary.md", summary_markdown(summary));
+  return summary;
+}
+
+}  // namespace study
+}  // namespace lrlab

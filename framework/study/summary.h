@@ -1,0 +1,82 @@
+#pragma once
+/// The summary of a study: per sweep point, the median and interquartile range of every final
+/// metric and hitting time over seeds, how many runs reached each threshold and how many diverged,
+/// and the requested scaling fits.
+///
+/// Input: runs.csv, one row per run, columns
+/// `run, seed, point, <swept key columns>, status, steps, final_<metric>...,
+/// steps_to_<metric>_<thr>...` (an empty steps_to_ cell means "not reached"). Output: summary.csv
+/// (long format: one row per point and result column), fits.csv, summary.md (aligned Markdown
+/// tables, readable in a terminal).
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/csv.h"
+#include "framework/study/fit.h"
+#include "framework/study/sweep.h"
+
+namespace lrlab {
+namespace study {
+
+/// Statistics of one result column (final_* or steps_to_*) at one sweep point.
+struct ColumnStats {
+  std::string column;         ///< runs.csv column name
+  bool hitting_time = false;  ///< a steps_to_* column (empty cells mean "not reached")
+  int count = 0;              ///< non-empty cells (for hitting times: runs that reached)
+  int total = 0;              ///< runs at the point
+  double median = kNaN;       ///< over the non-empty cells
+  double q25 = kNaN;          ///< 25% quantile (linear interpolation)
+  double q75 = kNaN;          ///< 75% quantile (linear interpolation)
+};
+
+/// Everything summarised for one sweep point.
+struct PointSummary {
+  std::string point;  ///< the `point` cell (sweep point index)
+  /// (swept key, value), in Summary::swept_keys order.
+  std::vector<std::pair<std::string, std::string>> values;
+  int runs = 0;                      ///< rows of this point
+  int diverged = 0;                  ///< rows with status == "diverged"
+  std::vector<ColumnStats> columns;  ///< in Summary::result_columns order
+};
+
+/// The summary of one runs table.
+struct Summary {
+  std::vector<std::string> swept_keys;      ///< swept key columns of runs.csv
+  std::vector<std::string> result_columns;  ///< final_* and steps_to_* columns, in table order
+  std::vector<PointSummary> points;         ///< in increasing point index
+  std::vector<FitResult> fits;              ///< one per requested fit
+};
+
+/// The swept key columns of a runs table: those between `point` and `status` (the runs.csv layout);
+/// without a `status` column, every column that is not run/seed/point/steps/final_*/steps_to_*.
+std::vector<std::string> swept_columns(const Table& runs);
+
+/// Summarises a runs table and fits each of `fits` (bootstrap resamples and RNG seed as in
+/// fit_from_runs). Throws lrlab::Error for a missing `point` column, a requested fit column that is
+/// absent, or a non-numeric result cell (errors name the run and column).
+Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits = {},
+                       int bootstrap = 1000, uint64_t rng_seed = 0);
+
+/// summary.csv: columns point, <swept keys>, runs, diverged, column, n, median, q25, q75.
+Table summary_table(const Summary& summary);
+/// fits.csv: columns x, y, slope, slope_lo, slope_hi, intercept, r2, n_used, n_not_reached,
+/// n_excluded, not_reached_by_x ("64:1;128:2"), resampled, bootstrap_used, note.
+Table fits_table(const std::vector<FitResult>& fits);
+/// Reads fits.csv back (for plots); slope etc. are NaN where the cell is empty or "nan".
+std::vector<FitResult> fits_from_table(const Table& fits);
+
+/// The per-point table and the fits, as aligned text for the terminal at the end of a run.
+std::string format_summary_table(const Summary& summary);
+/// summary.md: a heading, the per-point table, how to read it, and the fits.
+std::string summary_markdown(const Summary& summary);
+
+/// Reads `dir`/runs.csv, summarises it, writes `dir`/summary.csv, summary.md and fits.csv
+/// (atomically) and returns the summary.
+Summary write_study_summary(const std::string& dir, const std::vector<FitSpec>& fits = {},
+                            int bootstrap = 1000, uint64_t rng_seed = 0);
+
+}  // namespace study
+}  // namespace lrlab

@@ -1,0 +1,78 @@
+#pragma once
+/// Expansion of a config's `study` section into sweep points and runs.
+///
+/// ```yaml
+/// seed: 0                  # runs use seed, seed+1, ... (default 0)
+/// study:
+///   sweep: {base.d: [64, 128], teacher.xi: [0.5, 1.0]}        # every combination, first key slowest
+///   zip: {trainer.lr: [0.1, 0.2], trainer.steps: [100, 200]}  # varied together, crossed with the grid
+///   seeds: 10              # runs per sweep point (default: `replicas`, else 1)
+///   fit: {x: base.d, y: steps_to_overlap_0.95}                # optional; or a list of such maps
+/// ```
+/// Points are ordered grid-major (first sweep key slowest), then zip position; runs are ordered by
+/// point, then seed. The same seeds are used at every point (common random numbers), so differences
+/// between points are not blurred by different draws.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/config.h"
+
+namespace lrlab {
+namespace study {
+
+/// One combination of swept values.
+struct SweepPoint {
+  int index = 0;  ///< position in StudyPlan::points
+  /// (dotted key path, canonical one-line YAML value), in StudyPlan::swept_keys order.
+  std::vector<std::pair<std::string, std::string>> values;
+};
+
+/// One run: a sweep point with one seed.
+struct RunSpec {
+  std::string id;      ///< "p003_s07": point and seed index, zero-padded; unique and stable
+  int point = 0;       ///< index into StudyPlan::points
+  int seed_index = 0;  ///< 0 .. seeds-1 (the same index means the same seed at every point)
+  int64_t seed = 0;    ///< top-level `seed` + seed_index
+};
+
+/// A requested scaling fit: log y against log x over the sweep.
+struct FitSpec {
+  std::string x;  ///< a swept key with positive numeric values (a runs.csv column), e.g. base.d
+  std::string y;  ///< a runs.csv column, typically a hitting time, e.g. steps_to_overlap_0.95
+};
+
+/// Everything a study will run.
+struct StudyPlan {
+  std::vector<std::string> swept_keys;  ///< sweep keys, then zip keys, in document order
+  std::vector<SweepPoint> points;       ///< one point when nothing is swept
+  std::vector<RunSpec> runs;            ///< points.size() * seeds runs
+  std::vector<FitSpec> fits;            ///< requested fits (may be empty)
+  int seeds = 1;                        ///< runs per point
+  int64_t base_seed = 0;                ///< top-level `seed`
+};
+
+/// Reads `seed`, `replicas` and `study` from the root config and expands them. Throws ConfigError
+/// located at the offending key for: a swept key absent from the config (naming the closest
+/// existing key), an empty or non-list value, zip lists of different lengths, a key both swept and
+/// zipped (or one nested in the other), seeds < 1, an unknown key in `study`, and a fit whose x is
+/// not a swept numeric key.
+StudyPlan expand_study(const Config& root);
+
+/// A clone of `root` with the point's values set and `study` erased (the config of every run of
+/// that point, before its seed is set).
+Config config_for_point(const Config& root, const SweepPoint& point);
+
+/// config_for_point, with the top-level `seed` set to the run's seed.
+Config config_for_run(const Config& root, const StudyPlan& plan, const RunSpec& run);
+
+/// "base.d=64, teacher.xi=0.5" (or "all runs" when nothing is swept), for legends and tables.
+std::string point_label(const SweepPoint& point);
+
+/// The run id for point `point` and seed index `seed_index` ("p003_s07").
+std::string run_id(int point, int seed_index);
+
+}  // namespace study
+}  // namespace lrlab

@@ -1,0 +1,18 @@
+#pragma once
+/// Facts about the machine and libraries a run used (written to meta.yaml so results are traceable).
+
+#include <string>
+
+namespace lrlab {
+
+/// The BLAS library loaded into this process (resolved path, e.g. ".../openblas-pthread/libblas.so.3"),
+/// or "unknown".
+std::string loaded_blas();
+/// The host name.
+std::string host_name();
+/// The current UTC time as ISO 8601.
+std::string utc_now();
+/// lrlab's version string.
+std::string lrlab_version();
+
+}  // namespace lrlab

@@ -1,0 +1,54 @@
+#pragma once
+/// Activation functions sigma: value, derivative and population kernel K(a, b) (MATH.md).
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lrlab {
+class Config;
+}
+
+namespace lrlab::models {
+
+/// An elementwise activation with its derivative and its Gaussian kernel
+/// K(a, b) = E_{x ~ N(0, I)}[sigma(<a, x>) sigma(<b, x>)], which depends only on |a|^2, |b|^2, <a, b>.
+/// All methods are differentiable by autograd (they are built from ATen ops), work on any device and
+/// dtype, and broadcast.
+class Activation {
+ public:
+  virtual ~Activation() = default;
+  /// Registry key ("relu", "hermite", ...).
+  virtual std::string type() const = 0;
+  /// sigma(z), elementwise, same shape as z.
+  virtual at::Tensor value(const at::Tensor& z) const = 0;
+  /// sigma'(z), elementwise (for ReLU: 1[z > 0]).
+  virtual at::Tensor derivative(const at::Tensor& z) const = 0;
+  /// K from saa = |a|^2, sbb = |b|^2, sab = <a, b> (broadcasting tensors of equal dtype/device).
+  /// The default is 2-D Gauss-Hermite quadrature on the covariance [[saa, sab], [sab, sbb]];
+  /// activations with a closed form (relu, erf, hermite) override it. Never NaN for zero vectors.
+  virtual at::Tensor kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::Tensor& sab) const;
+  /// True when `kernel` is a closed form (exact); false when it is quadrature.
+  virtual bool kernel_is_exact() const { return false; }
+  /// Number of Gauss-Hermite nodes per dimension used by the quadrature kernel.
+  int quadrature_nodes() const { return quadrature_nodes_; }
+  /// Sets the quadrature node count (>= 2).
+  void set_quadrature_nodes(int n) { quadrature_nodes_ = n; }
+
+ protected:
+  int quadrature_nodes_ = 40;
+};
+
+/// Builds the activation described by `cfg` (a mapping with `type:` and options, e.g.
+/// `{type: hermite, p: 3}`), through the models registry. Throws ConfigError for unknown types/options.
+std::shared_ptr<Activation> make_activation(const Config& cfg);
+
+/// The 2-D Gauss-Hermite quadrature estimate of E[f(z1) g(z2)] for (z1, z2) ~ N(0, [[saa, sab],
+/// [sab, sbb]]), with `n` nodes per dimension (probabilists' Hermite weights), via the Cholesky
+/// factor of the covariance. Exact for polynomials of degree < 2n. Broadcasting like `kernel`.
+at::Tensor gauss_hermite_expectation(const Activation& act, const at::Tensor& saa, const at::Tensor& sbb,
+                                     const at::Tensor& sab, int n);
+
+}  // namespace lrlab::models

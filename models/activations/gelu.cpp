@@ -1,0 +1,44 @@
+#include "models/activations/gelu.h"
+
+#include <cmath>
+
+#include "framework/config.h"
+#include "models/activations/common.h"
+
+namespace lrlab::models {
+
+namespace {
+
+void validate(const GeluOptions& o, const Config* cfg) {
+  const std::string problem = detail::quadrature_nodes_problem(o.quadrature_nodes);
+  if (!problem.empty()) detail::option_fail(cfg, "gelu", "quadrature_nodes", problem);
+}
+
+}  // namespace
+
+GeluOptions GeluOptions::from_config(const Config& cfg) {
+  GeluOptions o;
+  o.quadrature_nodes = detail::read_quadrature_nodes(cfg);
+  cfg.finish();
+  validate(o, &cfg);
+  return o;
+}
+
+Gelu::Gelu(const GeluOptions& options) {
+  validate(options, nullptr);
+  quadrature_nodes_ = options.quadrature_nodes;
+}
+
+Gelu::Gelu(const Config& cfg) : Gelu(GeluOptions::from_config(cfg)) {}
+
+// Written out rather than at::gelu, whose signature differs between LibTorch 1.13 and 2.x and whose
+// backward is not itself differentiable in every version.
+at::Tensor Gelu::value(const at::Tensor& z) const { return 0.5 * z * (1.0 + at::erf(z * M_SQRT1_2)); }
+
+// d/dz [z Phi(z)] = Phi(z) + z phi(z), phi(z) = exp(-z^2/2) / sqrt(2 pi).
+at::Tensor Gelu::derivative(const at::Tensor& z) const {
+  const double inv_sqrt_2pi = 0.5 * M_2_SQRTPI * M_SQRT1_2;
+  return 0.5 * (1.0 + at::erf(z * M_SQRT1_2)) + z * at::exp(-0.5 * z * z) * inv_sqrt_2pi;
+}
+
+}  // namespace lrlab::models

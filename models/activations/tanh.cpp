@@ -1,0 +1,41 @@
+#include "models/activations/tanh.h"
+
+#include <cmath>
+
+#include "framework/config.h"
+#include "models/activations/common.h"
+
+namespace lrlab::models {
+
+namespace {
+
+void validate(const TanhOptions& o, const Config* cfg) {
+  const std::string problem = detail::quadrature_nodes_problem(o.quadrature_nodes);
+  if (!problem.empty()) detail::option_fail(cfg, "tanh", "quadrature_nodes", problem);
+}
+
+}  // namespace
+
+TanhOptions TanhOptions::from_config(const Config& cfg) {
+  TanhOptions o;
+  o.quadrature_nodes = detail::read_quadrature_nodes(cfg);
+  cfg.finish();
+  validate(o, &cfg);
+  return o;
+}
+
+Tanh::Tanh(const TanhOptions& options) {
+  validate(options, nullptr);
+  quadrature_nodes_ = options.quadrature_nodes;
+}
+
+Tanh::Tanh(const Config& cfg) : Tanh(TanhOptions::from_config(cfg)) {}
+
+at::Tensor Tanh::value(const at::Tensor& z) const { return at::tanh(z); }
+
+at::Tensor Tanh::derivative(const at::Tensor& z) const {
+  const at::Tensor t = at::tanh(z);
+  return 1.0 - t * t;
+}
+
+}  // namespace lrlab::models

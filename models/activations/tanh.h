@@ -1,0 +1,34 @@
+#pragma once
+/// Hyperbolic tangent activation; its kernel is 2-D Gauss-Hermite quadrature.
+
+#include "models/activation.h"
+
+namespace lrlab::models {
+
+/// Options of `tanh` (YAML: `{type: tanh, quadrature_nodes: 40}`).
+struct TanhOptions {
+  /// Gauss-Hermite nodes per dimension of the quadrature kernel (2..300). The rule resolves sigma's
+  /// features down to about |a| pi / sqrt(2n) in z: 40 serves norms up to ~1 (errors ~1e-6 or less);
+  /// norms ~2.5 need ~160 (tanh at |a| = |b| = 2.5: error 5e-3 with 40 nodes, 3e-6 with 160).
+  int quadrature_nodes = 40;
+  /// Reads the options from the activation's config section, validates them (errors name the key)
+  /// and rejects unknown keys (cfg.finish()).
+  static TanhOptions from_config(const Config& cfg);
+};
+
+/// sigma(z) = tanh(z); K(a, b) by quadrature (no closed form).
+class Tanh : public Activation {
+ public:
+  /// Builds from options set in code; invalid options throw ConfigError naming the option.
+  explicit Tanh(const TanhOptions& options = {});
+  /// Builds from a config section (reads, validates and finishes it).
+  explicit Tanh(const Config& cfg);
+  /// "tanh".
+  std::string type() const override { return "tanh"; }
+  /// tanh(z); z any shape.
+  at::Tensor value(const at::Tensor& z) const override;
+  /// 1 - tanh(z)^2; z any shape.
+  at::Tensor derivative(const at::Tensor& z) const override;
+};
+
+}  // namespace lrlab::models

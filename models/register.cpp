@@ -1,0 +1,114 @@
+#include "models/register.h"
+
+#include "framework/config.h"
+#include "models/activation.h"
+#include "models/adapter_io.h"
+#include "models/adapters/full.h"
+#include "models/adapters/lora.h"
+#include "models/adapters/rank1.h"
+#include "models/adapters/scratch.h"
+#include "models/low_rank.h"
+#include "models/two_layer.h"
+
+namespace lrlab::models {
+
+namespace {
+
+void register_bases(BaseRegistry& r) {
+  r.add("two_layer",
+        [](const Config& cfg, const Context& ctx) {
+          auto options = TwoLayerOptions::from_config(cfg);
+          auto activation = make_activation(cfg.child("activation"));
+          return std::make_shared<TwoLayer>(options, activation, ctx);
+        },
+        "f(x) = lam^T sigma(W x): rows on the sphere / Gaussian / orthonormal; zero_base for the GLM case");
+}
+
+void register_teachers(TeacherRegistry& r) {
+  r.add("low_rank",
+        [](const Config& cfg, std::shared_ptr<const BaseNetwork> base, const Context& ctx) {
+          auto o = LowRankOptions::from_config(cfg, base->d(), base->k());
+          return std::make_shared<LowRank>(o, cfg.get_each<double>("xi", o.xi), cfg.get_each<double>("tau", o.tau),
+                                           base, ctx);
+        },
+        "W* = W + xi C* U*^T (rank r), labels f_{W*}(x) + tau eps", {"xi", "tau"});
+}
+
+void register_adapters(AdapterRegistry& r) {
+  r.add("rank1",
+        [](const Config& cfg, const AdapterInputs& in) {
+          auto o = Rank1Options::from_config(cfg);
+          return std::make_shared<Rank1>(o, cfg.get_each<double>("xi", o.xi), in);
+        },
+        "Delta = xi c u^T, u on the sphere (spherical SGD); c trained, fixed random or the teacher's", {"xi"});
+  r.add("lora",
+        [](const Config& cfg, const AdapterInputs& in) {
+          auto o = LoraOptions::from_config(cfg, in.base->d(), in.base->k());
+          return std::make_shared<Lora>(o, cfg.get_each<double>("alpha", o.alpha), in);
+        },
+        "Delta = s B A, s = alpha/r (or alpha/sqrt r), B = 0 at init", {"alpha"});
+  r.add("full", [](const Config&, const AdapterInputs& in) { return std::make_shared<Full>(in); },
+        "dense Delta [k, d], zero at init (full fine-tuning)");
+  r.add("scratch",
+        [](const Config& cfg, const AdapterInputs& in) {
+          auto o = ScratchOptions::from_config(cfg, in.base->d(), in.base->k());
+          return std::make_shared<Scratch>(o, in);
+        },
+        "the student ignores W and learns its own first layer from a random start");
+}
+
+}  // namespace
+
+BaseRegistry& base_registry() {
+  static BaseRegistry registry = [] {
+    BaseRegistry r("base network");
+    register_bases(r);
+    return r;
+  }();
+  return registry;
+}
+
+TeacherRegistry& teacher_registry() {
+  static TeacherRegistry registry = [] {
+    TeacherRegistry r("teacher");
+    register_teachers(r);
+    return r;
+  }();
+  return registry;
+}
+
+AdapterRegistry& adapter_registry() {
+  static AdapterRegistry registry = [] {
+    AdapterRegistry r("adapter");
+    register_adapters(r);
+    return r;
+  }();
+  return registry;
+}
+
+Model build_model(const Config& root, const Context& ctx) {
+  Model m;
+  m.ctx = ctx;
+  const Config base_cfg = root.child("base");
+  m.base = base_registry().make(base_cfg, kDefaultBaseType, ctx);
+  base_cfg.finish_recursive();
+  const Config teacher_cfg = root.child("teacher");
+  m.teacher = teacher_registry().make(teacher_cfg, kDefaultTeacherType, m.base, ctx);
+  teacher_cfg.finish_recursive();
+  const Config adapter_cfg = root.child("adapter");
+  m.adapter = adapter_registry().make(adapter_cfg, kDefaultAdapterType, AdapterInputs{ctx, m.base, m.teacher});
+  if (adapter_cfg.has("load")) {
+    const std::string path = adapter_cfg.get<std::string>("load");
+    try {
+      load_adapter(*m.adapter, read_safetensors(path));
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const Error& e) {
+      adapter_cfg.fail("load", e.what());
+    }
+  }
+  adapter_cfg.finish_recursive();
+  return m;
+}
+
+}  // namespace lrlab::models

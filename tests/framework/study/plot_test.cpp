@@ -1,0 +1,161 @@
+#include "framework/study/plot.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "framework/atomic_file.h"
+#include "framework/csv.h"
+#include "framework/strings.h"
+#include "framework/study/summary.h"
+
+namespace {
+
+// A fresh folder under /tmp, removed with everything in it when the test ends.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char name[] = "/tmp/lrlab_plot_test_XXXXXX";
+    if (!::mkdtemp(name)) throw std::runtime_error("mkdtemp failed");
+    path = name;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+long size_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
+}
+
+bool gnuplot_available() { return std::system("command -v gnuplot > /dev/null 2>&1") == 0; }
+
+// A small study: d in {64, 128, 256}, 3 seeds, overlap and test_loss curves over 4 decades.
+void make_study(const std::string& dir) {
+  lrlab::Table runs;
+  runs.columns = {"run",    "seed",  "point",         "base.d",
+                  "status", "steps", "final_overlap", "steps_to_overlap_0.95"};
+  lrlab::Table curves;
+  curves.columns = {"run", "step", "metric", "value"};
+  const std::vector<int> ds = {64, 128, 256};
+  for (int p = 0; p < 3; ++p)
+    for (int s = 0; s < 3; ++s) {
+      const std::string id = "p00" + std::to_string(p) + "_s0" + std::to_string(s);
+      const double t = 2.0 * ds[p] * (1.0 + 0.1 * s);  // hitting time ~ d
+      // The slowest seed at d = 256 does not reach.
+      const bool reached = !(p == 2 && s == 2);
+      runs.rows.push_back({id, std::to_string(s), std::to_string(p), std::to_string(ds[p]), "ok",
+                           "10000", "0.99", reached ? lrlab::format_number(t) : ""});
+      for (int step : {0, 1, 10, 100, 1000, 10000}) {
+        const double overlap = 1.0 - std::exp(-step / t);
+        curves.rows.push_back({id, std::to_string(step), "overlap", lrlab::format_number(overlap)});
+        curves.rows.push_back(
+            {id, std::to_string(step), "test_loss", lrlab::format_number(1.0 - overlap + 1e-4)});
+      }
+    }
+  lrlab::write_file_atomic(dir + "/runs.csv", lrlab::to_csv_text(runs));
+  lrlab::write_file_atomic(dir + "/curves.csv", lrlab::to_csv_text(curves));
+  lrlab::study::write_study_summary(dir, {{"base.d", "steps_to_overlap_0.95"}}, 200, 1);
+}
+
+}  // namespace
+
+TEST_CASE("plot_study aggregates curves into median and quartiles per point", "[study][plot]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_study(dir);
+  lrlab::study::PlotOptions options;
+  options.render = false;
+  const auto report = lrlab::study::plot_study(dir, options);
+  CHECK(report.warnings.empty());
+  const std::string dat = lrlab::read_file_text(dir + "/plots/overlap_curves.dat");
+  // Three blocks (points), and the log x axis drops step 0.
+  CHECK_THAT(dat, Catch::Contains("# point 0: base.d=64"));
+  CHECK_THAT(dat, Catch::Contains("# point 2: base.d=256"));
+  CHECK_THAT(dat, !Catch::Contains("\n0 "));
+  const std::string gp = lrlab::read_file_text(dir + "/plots/overlap_curves.gp");
+  CHECK_THAT(gp, Catch::Contains("filledcurves"));
+  CHECK_THAT(gp, Catch::Contains("set logscale x"));
+  CHECK_THAT(gp, Catch::Contains("title 'base.d=128'"));
+  CHECK(size_of(dir + "/plots/fit_steps_to_overlap_0.95_vs_base.d.gp") > 0);
+  CHECK(size_of(dir + "/plots/overlap_curves.png") < 0);  // not rendered
+}
+
+TEST_CASE("plot_study renders PNG and SVG with gnuplot", "[study][plot]") {
+  if (!gnuplot_available()) {
+    WARN("gnuplot is not installed: plot rendering not tested");
+    return;
+  }
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_study(dir);
+  const auto report = lrlab::study::plot_study(dir);
+  for (const auto& w : report.warnings) WARN(w);
+  CHECK(report.warnings.empty());
+  CHECK((report.terminal == "pngcairo" || report.terminal == "png"));
+  for (const std::string name :
+       {"overlap_curves", "test_loss_curves", "fit_steps_to_overlap_0.95_vs_base.d"}) {
+    INFO(name);
+    CHECK(size_of(dir + "/plots/" + name + ".png") > 1000);
+    CHECK(size_of(dir + "/plots/" + name + ".svg") > 1000);
+    CHECK(size_of(dir + "/plots/" + name + ".gp") > 0);
+  }
+  std::ifstream png(dir + "/plots/overlap_curves.png", std::ios::binary);
+  char magic[4] = {};
+  png.read(magic, 4);
+  CHECK(std::string(magic + 1, 3) == "PNG");
+  const std::string gp =
+      lrlab::read_file_text(dir + "/plots/fit_steps_to_overlap_0.95_vs_base.d.gp");
+  CHECK_THAT(gp, Catch::Contains("95% interval [") && Catch::Contains("(1 not reached)"));
+}
+
+TEST_CASE("a missing gnuplot is a warning, the scripts are still written", "[study][plot]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_study(dir);
+  lrlab::study::PlotOptions options;
+  options.gnuplot = "/nonexistent/gnuplot";
+  lrlab::study::PlotReport report;
+  REQUIRE_NOTHROW(report = lrlab::study::plot_study(dir, options));
+  REQUIRE(report.warnings.size() == 1);
+  CHECK_THAT(report.warnings[0], Catch::Contains("gnuplot not found"));
+  CHECK(size_of(dir + "/plots/overlap_curves.gp") > 0);
+  CHECK(size_of(dir + "/plots/overlap_curves.dat") > 0);
+}
+
+TEST_CASE("a failing gnuplot is a warning with its message", "[study][plot]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_study(dir);
+  const std::string fake = dir + "/fake_gnuplot";
+  lrlab::write_file_atomic(fake, "#!/bin/sh\necho 'line 3: boom' >&2\nexit 1\n");
+  ::chmod(fake.c_str(), 0755);
+  lrlab::study::PlotOptions options;
+  options.gnuplot = fake;
+  const auto report = lrlab::study::plot_study(dir, options);
+  bool saw = false;
+  for (const auto& w : report.warnings)
+    saw = saw || (w.find("gnuplot failed on") != std::string::npos &&
+                  w.find("line 3: boom") != std::string::npos);
+  CHECK(saw);
+}
+
+TEST_CASE("missing inputs are warnings", "[study][plot]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  lrlab::study::PlotOptions options;
+  options.render = false;
+  const auto report = lrlab::study::plot_study(dir, options);
+  CHECK(report.warnings.size() == 2);
+  CHECK(report.files.empty());
+}
