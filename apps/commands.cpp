@@ -11,6 +11,7 @@
 #include "framework/config.h"
 #include "framework/interrupt.h"
 #include "framework/study/plot.h"
+#include "framework/study/sweep.h"
 #include "models/activation_registry.h"
 #include "models/metrics.h"
 #include "models/register.h"
@@ -20,11 +21,38 @@ namespace lrlab {
 
 namespace {
 
+/// True when `dotted_key` is an option of the run `root` describes once defaults are filled in
+/// (e.g. trainer.batch in a file that does not mention it).
+bool has_default(const Config& root, const std::string& dotted_key) {
+  try {
+    const study::StudyPlan plan = study::expand_study(root);
+    const Config run = study::config_for_run(root, plan, plan.runs.at(0));
+    build_group({run});
+    return !Config::load_string(run.resolved_yaml(), "<resolved>").value_text(dotted_key).empty();
+  } catch (const std::exception&) {
+    return false;  // the config is broken elsewhere: report the override's own error
+  }
+}
+
+}  // namespace
+
 Config load_with_overrides(const std::string& path, const std::vector<std::string>& overrides) {
   Config root = Config::load_file(path);
-  root.apply_overrides(overrides);
+  for (const auto& assignment : overrides) {
+    try {
+      root.apply_override(assignment);
+    } catch (const ConfigError&) {
+      // `key=value` must name an existing key; a key the file omits but that has a default exists too.
+      const auto eq = assignment.find('=');
+      if (assignment.empty() || assignment[0] == '+' || eq == std::string::npos) throw;
+      if (!has_default(root, assignment.substr(0, eq))) throw;
+      root.apply_override("+" + assignment);
+    }
+  }
   return root;
 }
+
+namespace {
 
 /// The resolved options of one section when a component is built from its defaults.
 std::string default_options(const std::string& yaml, const std::string& section) {
