@@ -10,7 +10,8 @@
 #include "framework/config.h"
 
 #include <sys/stat.h>
-#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion (not in yaml.h)
+#include <yaml-cpp/depthguard.h>    // YAML::DeepRecursion (not in yaml.h)
+#include <yaml-cpp/eventhandler.h>  // YAML::EventHandler (not in yaml.h)
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -473,7 +474,8 @@ class Converter {
       for (const YAML::Node& source : sources) {
         if (!source.IsMap())
           raise(loc_of(source), join_path(path, "<<"), "a merge key '<<' needs a mapping (or a list of mappings)");
-        NodePtr merged = convert(source, path, depth);
+        // depth + 1: a mapping may merge itself (`&a {<<: *a}`), which must hit the depth bound.
+        NodePtr merged = convert(source, path, depth + 1);
         for (Entry& e : merged->entries) {
           if (explicit_keys.count(e.key) || added.count(e.key)) continue;
           added.insert(e.key);
@@ -526,7 +528,10 @@ void emit(YAML::Emitter& out, const Node& n) {
     case Kind::kMap:
       out << YAML::BeginMap;
       for (const Entry& e : n.entries) {
-        out << YAML::Key << e.key << YAML::Value;
+        out << YAML::Key;
+        // Keys are strings; a plain `<<` would read back as a merge and a plain `~` as null.
+        if (e.key == "<<" || is_null_word(e.key)) out << YAML::DoubleQuoted;
+        out << e.key << YAML::Value;
         emit(out, *e.value);
       }
       out << YAML::EndMap;
@@ -1050,7 +1055,8 @@ void Config::apply_override(const std::string& assignment) {
               unknown_key_message(full[i], where, valid, where.empty() ? "the configuration is empty" : where + " is empty") +
                   " (to add a new key, write '+" + key + "=" + shown(value) + "')");
       }
-      if (i + 1 < full.size() && e->value->kind != Kind::kMap)
+      // A null section (`trainer:` with nothing below) reads as an empty one.
+      if (i + 1 < full.size() && e->value->kind != Kind::kMap && e->value->kind != Kind::kNull)
         raise(loc, join_path(full, i + 1),
               "is " + describe(*e->value) + ", not a mapping, so it has no key '" + shown(full[i + 1]) + "'");
       walk = e->value.get();

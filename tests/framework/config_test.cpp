@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <fstream>
 #include <random>
@@ -35,12 +36,20 @@ std::string error_of(F&& f) {
   return "";
 }
 
-/// Writes `text` to a fresh file under /tmp and returns its path.
+/// Writes `text` to a fresh file under /tmp (removed at exit) and returns its path.
 std::string write_temp(const std::string& text) {
-  static int counter = 0;
-  std::string path = "/tmp/lrlab_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".yaml";
+  struct TempFiles {
+    std::vector<std::string> paths;
+    ~TempFiles() {
+      for (const std::string& p : paths) std::remove(p.c_str());
+    }
+  };
+  static TempFiles files;
+  std::string path = "/tmp/lrlab_config_test_" + std::to_string(::getpid()) + "_" +
+                     std::to_string(files.paths.size()) + ".yaml";
   std::ofstream out(path, std::ios::binary);
   out << text;
+  files.paths.push_back(path);
   return path;
 }
 
@@ -91,6 +100,10 @@ TEST_CASE("load_file reports whole-file problems with the file name", "[config]"
     CHECK(cfg.replicas() == 1);
     CHECK(cfg.child("trainer").get<double>("lr") == Approx(0.1));
     CHECK(cfg.child("trainer").path() == "trainer");
+  }
+  SECTION("a trailing document marker is harmless") {
+    CHECK(Config::load_string("a: 1\n---\n", "x.yaml").get<int>("a") == 1);
+    CHECK(Config::load_string("---\na: 1\n...\n", "x.yaml").get<int>("a") == 1);
   }
   SECTION("more than one document") {
     CHECK_THAT(error_of([] { Config::load_string("a: 1\n---\nb: 2\n", "m.yaml"); }),
@@ -344,6 +357,14 @@ TEST_CASE("command-line overrides replace, add and report mistakes", "[config]")
     CHECK(cfg.overrides().empty());
     CHECK(cfg.child("trainer").get<double>("lr") == 0.1);
   }
+  SECTION("a null section is an empty one: replacing inside it needs '+'") {
+    Config c = Config::load_string("trainer:\nseed: 1\n", "n.yaml");
+    CHECK(error_of([&] { c.apply_override("trainer.lr=0.1"); }) ==
+          "<override trainer.lr=0.1>: trainer.lr: unknown key 'lr' in trainer (trainer is empty) "
+          "(to add a new key, write '+trainer.lr=0.1')");
+    c.apply_override("+trainer.lr=0.1");
+    CHECK(c.value_text("trainer") == "{lr: 0.1}");
+  }
   SECTION("an empty value is null, '=' inside a value is kept") {
     cfg.apply_override("trainer.lr=");
     CHECK(cfg.value_text("trainer.lr") == "null");
@@ -475,7 +496,12 @@ TEST_CASE("anchors, aliases and merge keys", "[config]") {
 
   CHECK_THAT(error_of([] { Config::load_string("a: &a [*a]\n", "r.yaml"); }), Contains("nested deeper than 64"));
   CHECK_THAT(error_of([] { Config::load_string("a: &a {x: *a}\n", "r.yaml"); }), Contains("nested deeper than 64"));
+  CHECK_THAT(error_of([] { Config::load_string("a: &m {<<: *m}\n", "r.yaml"); }), Contains("nested deeper than 64"));
   CHECK_THAT(error_of([] { Config::load_string("a: *nowhere\n", "u.yaml"); }), StartsWith("u.yaml:1:"));
+  // A quoted '<<' is an ordinary key, and stays one when written out.
+  Config quoted = Config::load_string("a:\n  \"<<\": {x: 1}\n  '~': 2\n", "q.yaml");
+  CHECK(quoted.child("a").keys() == std::vector<std::string>{"<<", "~"});
+  CHECK(Config::load_string(quoted.document_yaml(), "q2.yaml").child("a").keys() == std::vector<std::string>{"<<", "~"});
   CHECK_THAT(error_of([] { Config::load_string("a:\n  <<: 5\n", "m.yaml"); }),
              StartsWith("m.yaml:2:7: a.<<: a merge key '<<' needs a mapping"));
 
@@ -576,6 +602,9 @@ TEST_CASE("garbage and binary input give ConfigError, never a crash", "[config]"
     }
   }
   CHECK(rejected > 0);
+  // Found by fuzzing: yaml-cpp 0.7's LoadAll loops (allocating without bound) on this text.
+  CHECK(error_of([] { Config::load_string(",a&xa\t*x- &x\t>':\"]!!str  \t,>{\n\"[\t&x? {? '}}\n:a&x!!str - [|]", "g.yaml"); }) ==
+        "g.yaml:1:1: malformed YAML: cannot parse the text here");
   CHECK(loaded + rejected == static_cast<int>(inputs.size()));
   // Control bytes in keys are escaped in messages.
   Config cfg = Config::load_string("\"a\\x01b\": 1\n", "ctl.yaml");
