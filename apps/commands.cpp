@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "apps/gradcheck_command.h"
 #include "apps/group_runner.h"
 #include "apps/study_runner.h"
 #include "framework/config.h"
@@ -21,16 +22,43 @@ namespace lrlab {
 
 namespace {
 
-/// True when `dotted_key` is an option of the run `root` describes once defaults are filled in
-/// (e.g. trainer.batch in a file that does not mention it).
-bool has_default(const Config& root, const std::string& dotted_key) {
+/// The default of `dotted_key` (canonical YAML text) when the file omits it but the component it
+/// belongs to has one (e.g. trainer.batch), else "". Built from the config without its study.
+std::string default_value(const Config& root, const std::string& dotted_key) {
   try {
-    const study::StudyPlan plan = study::expand_study(root);
-    const Config run = study::config_for_run(root, plan, plan.runs.at(0));
+    Config run = root.clone();
+    run.erase("study");
     build_group({run});
-    return !Config::load_string(run.resolved_yaml(), "<resolved>").value_text(dotted_key).empty();
+    return Config::load_string(run.resolved_yaml(), "<resolved>").value_text(dotted_key);
   } catch (const std::exception&) {
-    return false;  // the config is broken elsewhere: report the override's own error
+    return "";  // the config is broken elsewhere: the caller reports its own error
+  }
+}
+
+/// The dotted keys a `study.sweep` / `study.zip` mapping varies (nested maps flattened).
+void swept_keys(const YAML::Node& node, const std::string& prefix, std::vector<std::string>& out) {
+  if (!node.IsMap()) return;
+  for (const auto& kv : node) {
+    const std::string key = prefix + kv.first.Scalar();
+    if (kv.second.IsMap()) swept_keys(kv.second, key + ".", out);
+    else out.push_back(key);
+  }
+}
+
+/// Writes the defaults of swept keys that the file omits into the document, so a study may sweep
+/// any option (e.g. base.zero_base) and not only those the file spells out.
+void fill_swept_defaults(Config& root) {
+  const std::string study_text = root.value_text("study");
+  if (study_text.empty()) return;
+  const YAML::Node study = YAML::Load(study_text);
+  if (!study.IsMap()) return;
+  std::vector<std::string> keys;
+  for (const char* section : {"sweep", "zip"})
+    if (study[section].IsDefined()) swept_keys(study[section], "", keys);
+  for (const auto& key : keys) {
+    if (!root.value_text(key).empty()) continue;
+    const std::string value = default_value(root, key);
+    if (!value.empty()) root.set(key, value);
   }
 }
 
@@ -45,10 +73,11 @@ Config load_with_overrides(const std::string& path, const std::vector<std::strin
       // `key=value` must name an existing key; a key the file omits but that has a default exists too.
       const auto eq = assignment.find('=');
       if (assignment.empty() || assignment[0] == '+' || eq == std::string::npos) throw;
-      if (!has_default(root, assignment.substr(0, eq))) throw;
+      if (default_value(root, assignment.substr(0, eq)).empty()) throw;
       root.apply_override("+" + assignment);
     }
   }
+  fill_swept_defaults(root);
   return root;
 }
 
@@ -66,7 +95,9 @@ std::string default_options(const std::string& yaml, const std::string& section)
       node = node[part];
     }
     YAML::Emitter e;
-    e << YAML::Flow << node;
+    e.SetMapFormat(YAML::Flow);
+    e.SetSeqFormat(YAML::Flow);
+    e << node;
     return e.c_str();
   } catch (const std::exception& e) {
     return std::string("(needs options: ") + e.what() + ")";
@@ -88,8 +119,12 @@ void list_registry(std::string& out, const RegistryT& registry, const std::strin
 
 std::string list_components(bool with_options) {
   std::string out;
+  // hermite has no default order: list it with p: 3 as the example.
   list_registry(out, models::activation_registry(), "base.activation",
-                [](const std::string& k) { return "base: {activation: {type: " + k + "}}"; }, with_options);
+                [](const std::string& k) {
+                  return "base: {activation: {type: " + k + (k == "hermite" ? ", p: 3" : "") + "}}";
+                },
+                with_options);
   list_registry(out, models::base_registry(), "base",
                 [](const std::string& k) { return "base: {type: " + k + "}"; }, with_options);
   list_registry(out, models::teacher_registry(), "teacher",
@@ -137,6 +172,8 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   auto* plot = app.add_subcommand("plot", "render the plots of a results folder with gnuplot");
   plot->add_option("dir", plot_dir, "results folder")->required()->check(CLI::ExistingDirectory);
 
+  auto gradcheck = add_gradcheck_command(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -159,6 +196,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
     std::cout << list_components(!brief);
     return 0;
   }
+  if (app.got_subcommand("gradcheck")) return gradcheck();
   if (plot->parsed()) {
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
