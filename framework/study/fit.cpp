@@ -10,6 +10,7 @@
 #include <set>
 
 #include "framework/error.h"
+#include "framework/strings.h"
 
 namespace lrlab {
 namespace study {
@@ -147,7 +148,18 @@ FitResult fit_power_law(const std::vector<double>& x, const std::vector<double>&
   return result;
 }
 
-FitResult fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap, uint64_t rng_seed) {
+std::string fit_group_label(const Table& runs, const std::vector<std::string>& by,
+                            std::size_t row) {
+  std::string label;
+  for (const auto& key : by) label += (label.empty() ? "" : ", ") + key + "=" + runs.cell(row, key);
+  return label;
+}
+
+namespace {
+
+// One power-law fit over the rows `rows` of `runs` (one group of fit_from_runs).
+FitResult fit_rows(const Table& runs, const FitSpec& spec, const std::vector<std::size_t>& rows,
+                   int bootstrap, uint64_t rng_seed) {
   const int xc = runs.column_index(spec.x);
   const int yc = runs.column_index(spec.y);
   const int sc = runs.find_column("seed");
@@ -158,7 +170,7 @@ FitResult fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap, u
   std::map<std::string, int> group_of_seed;
   std::map<double, int> not_reached;
   int excluded = 0;
-  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+  for (std::size_t r : rows) {
     const auto& row = runs.rows[r];
     const std::string where = fmt::format(
         "runs table, run {}", rc >= 0 ? row[static_cast<std::size_t>(rc)] : std::to_string(r));
@@ -201,6 +213,62 @@ FitResult fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap, u
     result.n_not_reached += kv.second;
   }
   return result;
+}
+
+// Swept columns other than x and `by` that take more than one value at the same x among `rows`:
+// the conditions a fit over these rows mixes. A key that varies only together with x (a zipped
+// learning rate, say) is not listed.
+std::vector<std::string> pooled_keys(const Table& runs, const FitSpec& spec,
+                                     const std::vector<std::size_t>& rows) {
+  std::vector<std::string> out;
+  const auto xc = static_cast<std::size_t>(runs.column_index(spec.x));
+  for (const auto& key : swept_columns(runs)) {
+    if (key == spec.x || std::find(spec.by.begin(), spec.by.end(), key) != spec.by.end()) continue;
+    const auto kc = static_cast<std::size_t>(runs.column_index(key));
+    std::map<std::string, std::string> value_at_x;  // x cell -> first value of key seen there
+    for (std::size_t r : rows) {
+      const auto& row = runs.rows[r];
+      auto it = value_at_x.emplace(row[xc], row[kc]).first;
+      if (it->second != row[kc]) {
+        out.push_back(key);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<FitResult> fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap,
+                                     uint64_t rng_seed) {
+  runs.column_index(spec.x);  // a missing column is an error even for an empty table
+  runs.column_index(spec.y);
+  for (const auto& key : spec.by) runs.column_index(key);
+
+  // Rows of each group, groups in order of first appearance.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::size_t>> rows_of;
+  if (spec.by.empty()) order.push_back("");
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+    const std::string label = fit_group_label(runs, spec.by, r);
+    if (!rows_of.count(label) && !spec.by.empty()) order.push_back(label);
+    rows_of[label].push_back(r);
+  }
+
+  std::vector<FitResult> out;
+  for (const auto& label : order) {
+    const std::vector<std::size_t>& rows = rows_of[label];
+    FitResult result = fit_rows(runs, spec, rows, bootstrap, rng_seed);
+    result.by = spec.by;
+    result.group = label;
+    const std::vector<std::string> pooled = pooled_keys(runs, spec, rows);
+    if (!pooled.empty())
+      result.note += (result.note.empty() ? "" : "; ") +
+                     fmt::format("pooled over other swept keys: {}", join(pooled));
+    out.push_back(std::move(result));
+  }
+  return out;
 }
 
 }  // namespace study

@@ -5,6 +5,13 @@
 /// Why resample seeds rather than points: runs that share a seed share random draws across sweep
 /// points (common random numbers), so their errors are correlated; resampling whole seeds keeps
 /// that correlation and gives an honest interval.
+///
+/// Grouping (`by`): a study that compares conditions, e.g.
+/// `fit: {x: base.d, y: steps_to_overlap_0.95, by: base.zero_base}`, gets one fit per combination
+/// of the `by` values present in runs.csv (group "base.zero_base=false", then "...=true", in order
+/// of first appearance). Without `by`, all runs enter one fit; if another swept key takes several
+/// values at the same x, that fit pools over it and its note says so, since a slope over mixed
+/// conditions is rarely what was meant.
 
 #include <cstdint>
 #include <limits>
@@ -23,8 +30,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// The outcome of one power-law fit. Numbers are NaN where they could not be computed.
 struct FitResult {
-  std::string x;            ///< x column (empty when fitted from vectors)
-  std::string y;            ///< y column
+  std::string x;  ///< x column (empty when fitted from vectors)
+  std::string y;  ///< y column
+  /// Keys the runs were grouped by (FitSpec::by); empty: no grouping.
+  std::vector<std::string> by;
+  /// This fit's group, "base.zero_base=true" (see fit_group_label); "" when there is no `by`.
+  std::string group;
   double slope = kNaN;      ///< least-squares slope of log y on log x (the exponent)
   double intercept = kNaN;  ///< intercept of the log-log line: y ~ exp(intercept) * x^slope
   double r2 = kNaN;         ///< coefficient of determination of the log-log fit
@@ -37,7 +48,9 @@ struct FitResult {
   std::vector<std::pair<double, int>> not_reached_by_x;
   std::string resampled;   ///< "seeds", "points within x", or "none" (no interval possible)
   int bootstrap_used = 0;  ///< resamples that produced a slope (those with >= 2 distinct x)
-  std::string note;  ///< why there is no fit (e.g. "fewer than 2 distinct x reached"); "" if fitted
+  /// Why there is no fit (e.g. "fewer than 2 distinct x reached") and warnings such as
+  /// "pooled over other swept keys: teacher.xi", joined by "; "; "" for a clean fit.
+  std::string note;
 };
 
 /// Least-squares fit of log y on log x with a 95% percentile bootstrap interval of the slope.
@@ -50,13 +63,21 @@ FitResult fit_power_law(const std::vector<double>& x, const std::vector<double>&
                         const std::vector<int>& seed_group, int bootstrap = 1000,
                         uint64_t rng_seed = 0);
 
-/// Fits `spec.y` against `spec.x` over the rows of runs.csv, grouping by its `seed` column when
-/// present. Rows with an empty y cell did not reach the threshold: they are left out and counted
-/// (per x and in total). A fit that cannot be made (fewer than 2 distinct x reached) is returned
-/// with NaN numbers and `note` set, not thrown: it is an outcome of the study. Throws lrlab::Error
-/// for a missing column or a non-numeric cell.
-FitResult fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap = 1000,
-                        uint64_t rng_seed = 0);
+/// Fits `spec.y` against `spec.x` over the rows of runs.csv, one fit per combination of the
+/// `spec.by` columns' values present in the table (in order of first appearance; exactly one fit,
+/// with group "", when `spec.by` is empty; none for an empty table with `by`). Within a fit, rows
+/// sharing a `seed` cell are resampled together. Rows with an empty y cell did not reach the
+/// threshold: they are left out and counted (per x and in total). A fit that cannot be made (fewer
+/// than 2 distinct x reached) is returned with NaN numbers and `note` set, not thrown: it is an
+/// outcome of the study. When another swept column (swept_columns) takes more than one value at
+/// the same x within a fit, `note` names it ("pooled over other swept keys: teacher.xi"). Every
+/// group uses the same `rng_seed`. Throws lrlab::Error for a missing column or a non-numeric cell.
+std::vector<FitResult> fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap = 1000,
+                                     uint64_t rng_seed = 0);
+
+/// The group label of row `row` of `runs` for the keys `by`: "k1=v1, k2=v2" with the cells as
+/// written in runs.csv ("" when `by` is empty). Throws lrlab::Error for a missing column.
+std::string fit_group_label(const Table& runs, const std::vector<std::string>& by, std::size_t row);
 
 /// The q-quantile (0 <= q <= 1) with linear interpolation between order statistics (R's type 7,
 /// numpy's default); NaN for no values.

@@ -18,6 +18,7 @@
 #include "framework/atomic_file.h"
 #include "framework/csv.h"
 #include "framework/error.h"
+#include "framework/strings.h"
 #include "framework/study/fit.h"
 #include "framework/study/summary.h"
 
@@ -318,12 +319,130 @@ void plot_curves(const std::string& dir, const std::string& plots, const Points&
   }
 }
 
-// (b) hitting time vs x, log-log, points per reached run and the fitted line.
+// Legend of one group's fit: "base.zero_base=true: slope 1.02 [0.9, 1.1]".
+std::string group_legend(const FitResult& f) {
+  std::string out = f.group + ": ";
+  if (!(std::isfinite(f.slope) && std::isfinite(f.intercept))) {
+    out += "no fit";
+  } else {
+    out += fmt::format("slope {:.3g}", f.slope);
+    out += std::isfinite(f.slope_lo) ? fmt::format(" [{:.3g}, {:.3g}]", f.slope_lo, f.slope_hi)
+                                     : " (no interval)";
+  }
+  if (f.n_not_reached > 0) out += fmt::format(" ({} not reached)", f.n_not_reached);
+  return out;
+}
+
+// (b') one figure for the groups of one (y, x, by) fit: per group a colour, its reached runs as
+// points and its fitted line, the slope and interval in the legend.
+void plot_grouped_fit(const std::string& dir, const std::string& plots, const Table& runs,
+                      const std::vector<FitResult>& group_fits, const std::string& raster,
+                      const PlotOptions& o, PlotReport& report, std::vector<Job>& jobs) {
+  const FitResult& first = group_fits.front();
+  const std::string by_text = join(first.by);
+  const std::string what = fmt::format("fit {} vs {} by {}", first.y, first.x, by_text);
+  for (const auto& column : [&] {
+         std::vector<std::string> c = {first.x, first.y};
+         c.insert(c.end(), first.by.begin(), first.by.end());
+         return c;
+       }()) {
+    if (!runs.has_column(column)) {
+      report.warnings.push_back(fmt::format("{}: runs.csv lacks the column {}", what, column));
+      return;
+    }
+  }
+  const std::size_t xc = static_cast<std::size_t>(runs.column_index(first.x));
+  const std::size_t yc = static_cast<std::size_t>(runs.column_index(first.y));
+  std::map<std::string, std::size_t> index_of;  // group label -> position in group_fits
+  for (std::size_t g = 0; g < group_fits.size(); ++g) index_of.emplace(group_fits[g].group, g);
+  std::vector<std::string> points(group_fits.size());
+  double xmin = INFINITY, xmax = 0;
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+    auto it = index_of.find(fit_group_label(runs, first.by, r));
+    if (it == index_of.end()) continue;
+    const std::string where = fmt::format("{}/runs.csv:{}", dir, r + 2);
+    auto x = parse_number(runs.rows[r][xc], where + ": column " + first.x);
+    auto y = parse_number(runs.rows[r][yc], where + ": column " + first.y);
+    if (!x || !y || !(*x > 0) || !(*y > 0) || !std::isfinite(*x) || !std::isfinite(*y)) continue;
+    points[it->second] += fmt::format("{} {}\n", *x, *y);
+    xmin = std::min(xmin, *x);
+    xmax = std::max(xmax, *x);
+  }
+  const std::string base = "fit_" + safe_name(first.y) + "_vs_" + safe_name(first.x) + "_by_" +
+                           safe_name(join(first.by, "_"));
+  std::string dat = fmt::format(
+      "# {} against {}, one line per run that reached, one block per group of {} (gnuplot "
+      "`index`), blocks separated by two blank lines.\n",
+      first.y, first.x, by_text);
+  std::vector<std::size_t> plotted;  // groups with points, in block order
+  int not_reached = 0;
+  for (std::size_t g = 0; g < group_fits.size(); ++g) {
+    not_reached += group_fits[g].n_not_reached;
+    if (points[g].empty()) {
+      report.warnings.push_back(fmt::format("{}: no run of {} reached; that group is not plotted",
+                                            what, group_fits[g].group));
+      continue;
+    }
+    if (!plotted.empty()) dat += "\n\n";
+    dat += fmt::format("# group {}\n# x y\n", group_fits[g].group) + points[g];
+    plotted.push_back(g);
+  }
+  if (plotted.empty()) {
+    report.warnings.push_back(fmt::format("{}: no run reached; nothing to plot", what));
+    return;
+  }
+  write_file_atomic(plots + "/" + base + ".dat", dat);
+  report.files.push_back(plots + "/" + base + ".dat");
+
+  std::string title = fmt::format("{} vs {}, one fit per {}", first.y, first.x, by_text);
+  if (not_reached > 0) title += fmt::format(" ({} not reached)", not_reached);
+  std::string gp = fmt::format(
+      "# {} against {} on log-log axes, one colour per group of {}: runs that reached (points) and "
+      "each group's least-squares line of log y on log x.\n"
+      "# Re-render: cd into this folder, then `gnuplot {}.gp`.\n",
+      first.y, first.x, by_text, base);
+  gp += terminal_lines(raster, o, base);
+  gp += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gp_quote(title),
+                    gp_quote(first.x), gp_quote(first.y));
+  gp += "set grid\nset logscale xy\nset key left top\n";
+  gp += fmt::format("set xrange [{}:{}]\n", xmin / 1.25, xmax * 1.25);
+  gp += "plot";
+  for (std::size_t b = 0; b < plotted.size(); ++b) {
+    const FitResult& f = group_fits[plotted[b]];
+    const std::string& colour = kPalette[plotted[b] % kPalette.size()];
+    const bool fitted = std::isfinite(f.slope) && std::isfinite(f.intercept);
+    // The legend entry goes on the line when there is one, else on the points.
+    gp += fmt::format("{} \\\n  {} index {} using 1:2 with points pt 7 ps 0.8 lc rgb '{}' {}",
+                      b == 0 ? "" : ",", b == 0 ? gp_quote(base + ".dat") : "''", b, colour,
+                      fitted ? "notitle" : "title " + gp_quote(group_legend(f)));
+    if (fitted)
+      gp += fmt::format(", \\\n  exp({}) * x**{} with lines lw 2 lc rgb '{}' title {}", f.intercept,
+                        f.slope, colour, gp_quote(group_legend(f)));
+  }
+  gp += "\n" + svg_lines(o, base);
+  write_file_atomic(plots + "/" + base + ".gp", gp);
+  report.files.push_back(plots + "/" + base + ".gp");
+  jobs.push_back(Job{base + ".gp", plots + "/" + base + ".png", plots + "/" + base + ".svg"});
+}
+
+// (b) hitting time vs x, log-log, points per reached run and the fitted line; fits with `by` go
+// to plot_grouped_fit, one figure per (y, x, by).
 void plot_fits(const std::string& dir, const std::string& plots, const Table& runs,
                const std::string& raster, const PlotOptions& o, PlotReport& report,
                std::vector<Job>& jobs) {
   const std::vector<FitResult> fits = fits_from_table(read_csv(dir + "/fits.csv"));
+  // The groups of each grouped spec (y, x, by); its figure is made where the spec first appears.
+  auto spec_key = [](const FitResult& f) { return f.y + "\n" + f.x + "\n" + join(f.by, "\n"); };
+  std::map<std::string, std::vector<FitResult>> grouped;
+  for (const auto& f : fits)
+    if (!f.by.empty()) grouped[spec_key(f)].push_back(f);
+  std::set<std::string> done;
   for (const auto& f : fits) {
+    if (!f.by.empty()) {
+      if (done.insert(spec_key(f)).second)
+        plot_grouped_fit(dir, plots, runs, grouped[spec_key(f)], raster, o, report, jobs);
+      continue;
+    }
     if (!runs.has_column(f.x) || !runs.has_column(f.y)) {
       report.warnings.push_back(fmt::format("fit {} vs {}: runs.csv lacks the column {}", f.y, f.x,
                                             runs.has_column(f.x) ? f.y : f.x));

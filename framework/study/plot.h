@@ -4,7 +4,9 @@
 /// For each metric in curves.csv: the metric against the step, one colour per sweep point, the
 /// median over seeds as a line and the interquartile range as a band. For each fit in fits.csv:
 /// the hitting time against x on log-log axes, one point per run that reached, the fitted line, and
-/// the slope with its interval in the title.
+/// the slope with its interval in the title (fit_<y>_vs_<x>). A fit with `by` gets one figure for
+/// all its groups (fit_<y>_vs_<x>_by_<keys>): one colour per group, its points and fitted line, and
+/// a legend entry "base.zero_base=true: slope 1.02 [0.9, 1.1]".
 ///
 /// Everything goes to `dir/plots/`: the aggregated data (.dat), the gnuplot scripts (.gp, so users
 /// can restyle and re-render with `cd dir/plots && gnuplot NAME.gp`), and the PNG and SVG images.

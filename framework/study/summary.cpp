@@ -35,6 +35,19 @@ std::string show(double v) {
 // The number as written to CSV: empty for NaN, so that readers see "missing" rather than a value.
 std::string cell_number(double v) { return std::isnan(v) ? std::string() : format_number(v); }
 
+// "a;b" -> {"a", "b"}; "" -> {}.
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = text.find(separator, start);
+    out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
 double number_or_nan(const std::string& text, const std::string& where) {
   auto v = parse_number(text, where);
   return v ? *v : kNaN;
@@ -108,10 +121,17 @@ std::string not_reached_text(const FitResult& f, const std::string& inner, const
   return out;
 }
 
+// The fits as an aligned table; a `group` column after x when any fit is grouped (`by`).
 std::string fits_text_table(const std::vector<FitResult>& fits) {
-  const std::vector<std::string> header = {"y",  "x",      "slope",       "95% interval",
-                                           "r2", "n used", "not reached", "note"};
-  const std::vector<bool> right = {false, false, true, false, true, true, false, false};
+  bool grouped = false;
+  for (const auto& f : fits) grouped = grouped || !f.group.empty();
+  std::vector<std::string> header = {"y",  "x",      "slope",       "95% interval",
+                                     "r2", "n used", "not reached", "note"};
+  std::vector<bool> right = {false, false, true, false, true, true, false, false};
+  if (grouped) {
+    header.insert(header.begin() + 2, "group");
+    right.insert(right.begin() + 2, false);
+  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& f : fits) {
     std::string interval =
@@ -122,31 +142,24 @@ std::string fits_text_table(const std::vector<FitResult>& fits) {
     if (f.n_excluded > 0)
       note +=
           (note.empty() ? "" : "; ") + fmt::format("{} runs with y <= 0 left out", f.n_excluded);
-    if (note.empty() && f.resampled != "seeds" && !f.resampled.empty())
-      note = "interval resamples " + f.resampled;
-    rows.push_back({f.y, f.x, std::isnan(f.slope) ? "nan" : fmt::format("{:.3f}", f.slope),
-                    interval, std::isnan(f.r2) ? "nan" : fmt::format("{:.3f}", f.r2),
-                    std::to_string(f.n_used), nr, note});
+    if (std::isfinite(f.slope) && f.n_excluded == 0 && f.resampled != "seeds" &&
+        !f.resampled.empty())
+      note += (note.empty() ? "" : "; ") + ("interval resamples " + f.resampled);
+    std::vector<std::string> row = {f.y,
+                                    f.x,
+                                    std::isnan(f.slope) ? "nan" : fmt::format("{:.3f}", f.slope),
+                                    interval,
+                                    std::isnan(f.r2) ? "nan" : fmt::format("{:.3f}", f.r2),
+                                    std::to_string(f.n_used),
+                                    nr,
+                                    note};
+    if (grouped) row.insert(row.begin() + 2, f.group.empty() ? "all runs" : f.group);
+    rows.push_back(std::move(row));
   }
   return aligned_table(header, rows, right);
 }
 
 }  // namespace
-
-std::vector<std::string> swept_columns(const Table& runs) {
-  std::vector<std::string> out;
-  const int p = runs.find_column("point");
-  const int s = runs.find_column("status");
-  if (p >= 0 && s > p) {
-    for (int c = p + 1; c < s; ++c) out.push_back(runs.columns[static_cast<std::size_t>(c)]);
-    return out;
-  }
-  for (const auto& c : runs.columns)
-    if (c != "run" && c != "seed" && c != "point" && c != "steps" && c != "status" &&
-        !is_result_column(c))
-      out.push_back(c);
-  return out;
-}
 
 Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int bootstrap,
                        uint64_t rng_seed) {
@@ -212,7 +225,8 @@ Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int 
   }
 
   for (const auto& spec : fits)
-    summary.fits.push_back(fit_from_runs(runs, spec, bootstrap, rng_seed));
+    for (auto& f : fit_from_runs(runs, spec, bootstrap, rng_seed))
+      summary.fits.push_back(std::move(f));
   return summary;
 }
 
@@ -243,6 +257,8 @@ Table fits_table(const std::vector<FitResult>& fits) {
   Table t;
   t.columns = {"x",
                "y",
+               "by",
+               "group",
                "slope",
                "slope_lo",
                "slope_hi",
@@ -256,9 +272,9 @@ Table fits_table(const std::vector<FitResult>& fits) {
                "bootstrap_used",
                "note"};
   for (const auto& f : fits)
-    t.rows.push_back({f.x, f.y, cell_number(f.slope), cell_number(f.slope_lo),
-                      cell_number(f.slope_hi), cell_number(f.intercept), cell_number(f.r2),
-                      std::to_string(f.n_used), std::to_string(f.n_not_reached),
+    t.rows.push_back({f.x, f.y, join(f.by, ";"), f.group, cell_number(f.slope),
+                      cell_number(f.slope_lo), cell_number(f.slope_hi), cell_number(f.intercept),
+                      cell_number(f.r2), std::to_string(f.n_used), std::to_string(f.n_not_reached),
                       std::to_string(f.n_excluded), not_reached_text(f, ":", ";"), f.resampled,
                       std::to_string(f.bootstrap_used), f.note});
   return t;
@@ -277,6 +293,8 @@ std::vector<FitResult> fits_from_table(const Table& fits) {
     FitResult f;
     f.x = fits.cell(r, "x");
     f.y = fits.cell(r, "y");
+    if (fits.has_column("by")) f.by = split_list(fits.cell(r, "by"), ';');
+    if (fits.has_column("group")) f.group = fits.cell(r, "group");
     f.slope = num("slope");
     f.intercept = num("intercept");
     f.slope_lo = fits.has_column("slope_lo") ? num("slope_lo") : kNaN;
@@ -316,8 +334,14 @@ std::string summary_markdown(const Summary& summary) {
     out += "\n## Scaling fits\n\n";
     out +=
         "Least-squares slope of log y against log x over the runs that reached; the 95% "
-        "interval is a percentile bootstrap over seeds.\n\n";
-    out += fits_text_table(summary.fits);
+        "interval is a percentile bootstrap over seeds.";
+    bool grouped = false;
+    for (const auto& f : summary.fits) grouped = grouped || !f.group.empty();
+    if (grouped)
+      out +=
+          " A fit with `by` is made once per combination of those keys' values (the group "
+          "column); compare the groups' intervals.";
+    out += "\n\n" + fits_text_table(summary.fits);
   }
   return out;
 }

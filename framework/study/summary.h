@@ -47,28 +47,28 @@ struct Summary {
   std::vector<std::string> swept_keys;      ///< swept key columns of runs.csv
   std::vector<std::string> result_columns;  ///< final_* and steps_to_* columns, in table order
   std::vector<PointSummary> points;         ///< in increasing point index
-  std::vector<FitResult> fits;              ///< one per requested fit
+  std::vector<FitResult> fits;              ///< per requested fit, one per group of its `by` values
 };
 
-/// The swept key columns of a runs table: those between `point` and `status` (the runs.csv layout);
-/// without a `status` column, every column that is not run/seed/point/steps/final_*/steps_to_*.
-std::vector<std::string> swept_columns(const Table& runs);
-
-/// Summarises a runs table and fits each of `fits` (bootstrap resamples and RNG seed as in
-/// fit_from_runs). Throws lrlab::Error for a missing `point` column, a requested fit column that is
-/// absent, or a non-numeric result cell (errors name the run and column).
+/// Summarises a runs table and fits each of `fits` (one FitResult per group of its `by` values;
+/// bootstrap resamples and RNG seed as in fit_from_runs). Throws lrlab::Error for a missing `point`
+/// column, a requested fit column that is absent, or a non-numeric result cell (errors name the run
+/// and column).
 Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits = {},
                        int bootstrap = 1000, uint64_t rng_seed = 0);
 
 /// summary.csv: columns point, <swept keys>, runs, diverged, column, n, median, q25, q75.
 Table summary_table(const Summary& summary);
-/// fits.csv: columns x, y, slope, slope_lo, slope_hi, intercept, r2, n_used, n_not_reached,
-/// n_excluded, not_reached_by_x ("64:1;128:2"), resampled, bootstrap_used, note.
+/// fits.csv: columns x, y, by (keys joined by ";"), group ("base.zero_base=true"; empty without
+/// `by`), slope, slope_lo, slope_hi, intercept, r2, n_used, n_not_reached, n_excluded,
+/// not_reached_by_x ("64:1;128:2"), resampled, bootstrap_used, note.
 Table fits_table(const std::vector<FitResult>& fits);
-/// Reads fits.csv back (for plots); slope etc. are NaN where the cell is empty or "nan".
+/// Reads fits.csv back (for plots); slope etc. are NaN where the cell is empty or "nan"; a file
+/// without the by/group columns (written before grouping existed) reads as ungrouped fits.
 std::vector<FitResult> fits_from_table(const Table& fits);
 
-/// The per-point table and the fits, as aligned text for the terminal at the end of a run.
+/// The per-point table and the fits (with a group column when any fit is grouped), as aligned text
+/// for the terminal at the end of a run.
 std::string format_summary_table(const Summary& summary);
 /// summary.md: a heading, the per-point table, how to read it, and the fits.
 std::string summary_markdown(const Summary& summary);

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "framework/csv.h"
@@ -121,16 +122,75 @@ bool overlaps(const std::string& a, const std::string& b) {
   return nested(a, b) || nested(b, a);
 }
 
+// Throws ConfigError at `study.fit.<key>` when the fit is a single mapping (the key has a line of
+// its own there), else at `study.fit` (a list item has no key path); `where` in the message then
+// says which item.
+[[noreturn]] void fail_fit(const Config& study_view, bool single, const std::string& key,
+                           const std::string& message) {
+  if (single && study_view.is_map("fit")) study_view.child("fit").fail(key, message);
+  study_view.fail("fit", message);
+}
+
+// The `by` value of a fit: one key (a scalar) or a list of keys, each a swept key other than x,
+// without repeats.
+std::vector<std::string> read_fit_by(const Config& study_view, bool single, const YAML::Node& node,
+                                     const std::string& where, const StudyPlan& plan,
+                                     const std::string& x) {
+  std::vector<std::string> by;
+  if (node.IsScalar()) {
+    by.push_back(node.Scalar());
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (!item.IsScalar())
+        fail_fit(study_view, single, "by",
+                 fmt::format("{}.by must be a swept key or a list of swept keys, got {}", where,
+                             canonical_yaml(node)));
+      by.push_back(item.Scalar());
+    }
+  } else {
+    fail_fit(study_view, single, "by",
+             fmt::format("{}.by must be a swept key or a list of swept keys, got {}", where,
+                         canonical_yaml(node)));
+  }
+  const std::string swept = plan.swept_keys.empty() ? "none" : join(plan.swept_keys);
+  for (std::size_t i = 0; i < by.size(); ++i) {
+    const std::string& key = by[i];
+    if (key == x)
+      fail_fit(study_view, single, "by",
+               fmt::format("{}.by: '{}' is the fit's x; by names other swept keys whose values "
+                           "each get their own fit (swept: {})",
+                           where, key, swept));
+    if (std::find(plan.swept_keys.begin(), plan.swept_keys.end(), key) == plan.swept_keys.end()) {
+      std::string message =
+          fmt::format("{}.by: '{}' is not a swept key (swept: {})", where, key, swept);
+      std::string near = closest_match(key, plan.swept_keys);
+      if (!near.empty() && near != x) message += fmt::format("; did you mean '{}'?", near);
+      fail_fit(study_view, single, "by", message);
+    }
+    if (std::find(by.begin(), by.begin() + static_cast<std::ptrdiff_t>(i), key) !=
+        by.begin() + static_cast<std::ptrdiff_t>(i))
+      fail_fit(study_view, single, "by",
+               fmt::format("{}.by: '{}' is listed twice (swept: {})", where, key, swept));
+  }
+  return by;
+}
+
 FitSpec read_fit(const Config& study_view, const YAML::Node& node, const std::string& where,
                  const StudyPlan& plan) {
   if (!node.IsMap())
     study_view.fail("fit", fmt::format("{} must be a mapping {{x: KEY, y: COLUMN}}, got {}", where,
                                        canonical_yaml(node)));
+  const bool single = where == "fit";
   FitSpec spec;
+  std::optional<YAML::Node> by_node;  // empty when absent (a default YAML::Node counts as defined)
   for (const auto& kv : node) {
     std::string key = kv.first.as<std::string>("");
-    if (key != "x" && key != "y")
-      study_view.fail("fit", fmt::format("{}: unknown key '{}'; valid keys: x, y", where, key));
+    if (key != "x" && key != "y" && key != "by")
+      study_view.fail("fit", fmt::format("{}: unknown key '{}'; valid keys: x, y, by", where, key));
+    if (key == "by") {
+      by_node.emplace(kv.second);
+      continue;
+    }
     if (!kv.second.IsScalar())
       study_view.fail("fit", fmt::format("{}.{} must be a single name", where, key));
     (key == "x" ? spec.x : spec.y) = kv.second.Scalar();
@@ -167,10 +227,29 @@ FitSpec read_fit(const Config& study_view, const YAML::Node& node, const std::st
     study_view.fail("fit", fmt::format("{}: x '{}' takes fewer than 2 distinct values; a slope "
                                        "needs at least 2",
                                        where, spec.x));
+  if (by_node) spec.by = read_fit_by(study_view, single, *by_node, where, plan, spec.x);
   return spec;
 }
 
 }  // namespace
+
+std::vector<std::string> swept_columns(const Table& runs) {
+  std::vector<std::string> out;
+  const int p = runs.find_column("point");
+  const int s = runs.find_column("status");
+  if (p >= 0 && s > p) {
+    for (int c = p + 1; c < s; ++c) out.push_back(runs.columns[static_cast<std::size_t>(c)]);
+    return out;
+  }
+  auto starts_with = [](const std::string& text, const std::string& prefix) {
+    return text.compare(0, prefix.size(), prefix) == 0;
+  };
+  for (const auto& c : runs.columns)
+    if (c != "run" && c != "seed" && c != "point" && c != "steps" && c != "status" &&
+        !starts_with(c, "final_") && !starts_with(c, "steps_to_"))
+      out.push_back(c);
+  return out;
+}
 
 std::string run_id(int point, int seed_index) {
   return fmt::format("p{:03d}_s{:02d}", point, seed_index);

@@ -12,6 +12,19 @@
 /// Points are ordered grid-major (first sweep key slowest), then zip position; runs are ordered by
 /// point, then seed. The same seeds are used at every point (common random numbers), so differences
 /// between points are not blurred by different draws.
+///
+/// A fit may be split by other swept keys to compare conditions: `by:` names one swept key or a
+/// list of them (not x), and each combination of their values gets its own fit (and its own colour
+/// in the fit plot):
+///
+/// ```yaml
+/// study:
+///   sweep: {base.d: [32, 64, 128], base.zero_base: [false, true]}
+///   fit: {x: base.d, y: steps_to_overlap_0.95, by: base.zero_base}   # or by: [key, key]
+/// ```
+/// Without `by`, every run enters one fit; when another swept key varies at a fixed x, the fit
+/// pools over it and its result carries a note saying so ("pooled over other swept keys:
+/// teacher.xi").
 
 #include <cstdint>
 #include <string>
@@ -19,6 +32,7 @@
 #include <vector>
 
 #include "framework/config.h"
+#include "framework/csv.h"
 
 namespace lrlab {
 namespace study {
@@ -38,10 +52,13 @@ struct RunSpec {
   int64_t seed = 0;    ///< top-level `seed` + seed_index
 };
 
-/// A requested scaling fit: log y against log x over the sweep.
+/// A requested scaling fit: log y against log x over the sweep, one fit per group of `by` values.
 struct FitSpec {
   std::string x;  ///< a swept key with positive numeric values (a runs.csv column), e.g. base.d
   std::string y;  ///< a runs.csv column, typically a hitting time, e.g. steps_to_overlap_0.95
+  /// Swept keys (other than x) whose value combinations each get their own fit, e.g.
+  /// {"base.zero_base"}; empty (the default): one fit over all runs.
+  std::vector<std::string> by;
 };
 
 /// Everything a study will run.
@@ -57,8 +74,9 @@ struct StudyPlan {
 /// Reads `seed`, `replicas` and `study` from the root config and expands them. Throws ConfigError
 /// located at the offending key for: a swept key absent from the config (naming the closest
 /// existing key), an empty or non-list value, zip lists of different lengths, a key both swept and
-/// zipped (or one nested in the other), seeds < 1, an unknown key in `study`, and a fit whose x is
-/// not a swept numeric key.
+/// zipped (or one nested in the other), seeds < 1, an unknown key in `study`, a fit whose x is
+/// not a swept numeric key, and a fit whose `by` names a key that is not swept, is x, or repeats
+/// (the error names the key and lists the swept keys).
 StudyPlan expand_study(const Config& root);
 
 /// A clone of `root` with the point's values set and `study` erased (the config of every run of
@@ -73,6 +91,10 @@ std::string point_label(const SweepPoint& point);
 
 /// The run id for point `point` and seed index `seed_index` ("p003_s07").
 std::string run_id(int point, int seed_index);
+
+/// The swept key columns of a runs table: those between `point` and `status` (the runs.csv layout);
+/// without a `status` column, every column that is not run/seed/point/steps/final_*/steps_to_*.
+std::vector<std::string> swept_columns(const Table& runs);
 
 }  // namespace study
 }  // namespace lrlab

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "framework/atomic_file.h"
@@ -158,4 +159,103 @@ TEST_CASE("missing inputs are warnings", "[study][plot]") {
   const auto report = lrlab::study::plot_study(dir, options);
   CHECK(report.warnings.size() == 2);
   CHECK(report.files.empty());
+}
+
+namespace {
+
+// d in {64, 128, 256} x base.zero_base in {false, true} x 3 seeds, T = 2 d (false) or d^2 / 32
+// (true); fits.csv holds the fit by base.zero_base. The slowest seed at d = 256 with zero base
+// does not reach.
+void make_grouped_study(const std::string& dir) {
+  lrlab::Table runs;
+  runs.columns = {"run",
+                  "seed",
+                  "point",
+                  "base.d",
+                  "base.zero_base",
+                  "status",
+                  "steps",
+                  "steps_to_overlap_0.95"};
+  int point = 0;
+  for (int d : {64, 128, 256})
+    for (const char* zero_base : {"false", "true"}) {
+      const bool zb = std::string(zero_base) == "true";
+      for (int s = 0; s < 3; ++s) {
+        const double t = (zb ? d * d / 32.0 : 2.0 * d) * (1.0 + 0.1 * s);
+        const bool reached = !(zb && d == 256 && s == 2);
+        runs.rows.push_back({"p00" + std::to_string(point) + "_s0" + std::to_string(s),
+                             std::to_string(s), std::to_string(point), std::to_string(d), zero_base,
+                             "ok", "10000", reached ? lrlab::format_number(t) : ""});
+      }
+      ++point;
+    }
+  lrlab::write_file_atomic(dir + "/runs.csv", lrlab::to_csv_text(runs));
+  lrlab::study::write_study_summary(dir, {{"base.d", "steps_to_overlap_0.95", {"base.zero_base"}}},
+                                    200, 1);
+}
+
+const char* kGroupedFit = "fit_steps_to_overlap_0.95_vs_base.d_by_base.zero_base";
+
+}  // namespace
+
+TEST_CASE("a grouped fit is one figure with a colour per group", "[study][plot]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_grouped_study(dir);
+  lrlab::study::PlotOptions options;
+  options.render = false;
+  const auto report = lrlab::study::plot_study(dir, options);
+  // Only the missing curves.csv is reported.
+  REQUIRE(report.warnings.size() == 1);
+  CHECK_THAT(report.warnings[0], Catch::Contains("curves.csv"));
+  const std::string base = dir + "/plots/" + kGroupedFit;
+  CHECK(size_of(dir + "/plots/fit_steps_to_overlap_0.95_vs_base.d.gp") < 0);  // no pooled figure
+  const std::string dat = lrlab::read_file_text(base + ".dat");
+  CHECK_THAT(dat, Catch::Contains("# group base.zero_base=false") &&
+                      Catch::Contains("# group base.zero_base=true"));
+  // Block 0 holds the 9 runs without zero base, block 1 the 8 that reached with it.
+  const std::size_t split = dat.find("# group base.zero_base=true");
+  const auto lines_in = [](const std::string& text) {
+    int n = 0;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty() && line[0] != '#') ++n;
+    return n;
+  };
+  CHECK(lines_in(dat.substr(0, split)) == 9);
+  CHECK(lines_in(dat.substr(split)) == 8);
+
+  const std::string gp = lrlab::read_file_text(base + ".gp");
+  CHECK_THAT(gp, Catch::Contains("set title 'steps_to_overlap_0.95 vs base.d") &&
+                     Catch::Contains("(1 not reached)"));
+  CHECK_THAT(gp, Catch::Contains("index 0 using 1:2") && Catch::Contains("index 1 using 1:2"));
+  // One colour per group, on its points and its line; the legend gives slope and interval.
+  CHECK_THAT(gp, Catch::Contains("lc rgb '#1f77b4' title 'base.zero_base=false: slope 1 [") &&
+                     Catch::Contains("lc rgb '#ff7f0e' title 'base.zero_base=true: slope 1.9") &&
+                     Catch::Contains("] (1 not reached)'"));
+  CHECK_THAT(gp, Catch::Contains("with points pt 7 ps 0.8 lc rgb '#1f77b4' notitle") &&
+                     Catch::Contains("with points pt 7 ps 0.8 lc rgb '#ff7f0e' notitle"));
+}
+
+TEST_CASE("a grouped fit figure renders with gnuplot", "[study][plot]") {
+  if (!gnuplot_available()) {
+    WARN("gnuplot is not installed: grouped fit rendering not tested");
+    return;
+  }
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_grouped_study(dir);
+  const auto report = lrlab::study::plot_study(dir);
+  std::string warnings;
+  for (const auto& w : report.warnings) warnings += w + "\n";
+  INFO(warnings);
+  REQUIRE(report.warnings.size() == 1);  // no curves.csv; gnuplot itself had nothing to say
+  const std::string base = dir + "/plots/" + kGroupedFit;
+  CHECK(size_of(base + ".png") > 1000);
+  CHECK(size_of(base + ".svg") > 1000);
+  // Both groups' legend entries are in the rendered image.
+  const std::string svg = lrlab::read_file_text(base + ".svg");
+  CHECK_THAT(svg, Catch::Contains("base.zero_base=false: slope") &&
+                      Catch::Contains("base.zero_base=true: slope"));
 }

@@ -9,6 +9,7 @@
 
 #include "framework/atomic_file.h"
 #include "framework/error.h"
+#include "framework/strings.h"
 
 using lrlab::Table;
 using lrlab::study::Summary;
@@ -153,4 +154,117 @@ TEST_CASE("summary errors name the run and the column", "[study][summary]") {
   Table no_point = hand_made_runs();
   no_point.columns[2] = "pt";
   CHECK_THROWS_WITH(lrlab::study::summarize_runs(no_point), Catch::Contains("no column 'point'"));
+}
+
+namespace {
+
+// d in {64, 128} x base.zero_base in {false, true} x 3 seeds: T = 2 d (false) or d^2 / 32 (true);
+// one run at d = 128 without zero base did not reach.
+Table grouped_runs() {
+  Table t;
+  t.columns = {"run",
+               "seed",
+               "point",
+               "base.d",
+               "base.zero_base",
+               "status",
+               "steps",
+               "steps_to_overlap_0.95"};
+  int point = 0;
+  for (int d : {64, 128})
+    for (const char* zero_base : {"false", "true"}) {
+      for (int s = 0; s < 3; ++s) {
+        const bool zb = std::string(zero_base) == "true";
+        const double t_hit = (zb ? d * d / 32.0 : 2.0 * d) * (1.0 + 0.05 * s);
+        const bool reached = !(d == 128 && !zb && s == 2);
+        t.rows.push_back({"p00" + std::to_string(point) + "_s0" + std::to_string(s),
+                          std::to_string(s), std::to_string(point), std::to_string(d), zero_base,
+                          "ok", "5000", reached ? lrlab::format_number(t_hit) : ""});
+      }
+      ++point;
+    }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("grouped fits: one per group, fits.csv round trip, group column in the tables",
+          "[study][summary]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  lrlab::write_file_atomic(dir + "/runs.csv", lrlab::to_csv_text(grouped_runs()));
+  const std::vector<lrlab::study::FitSpec> specs = {
+      {"base.d", "steps_to_overlap_0.95", {}},
+      {"base.d", "steps_to_overlap_0.95", {"base.zero_base"}}};
+  const Summary s = lrlab::study::write_study_summary(dir, specs, 200, 1);
+  REQUIRE(s.fits.size() == 3);
+  CHECK(s.fits[0].group.empty());
+  CHECK_THAT(s.fits[0].note, Catch::Contains("pooled over other swept keys: base.zero_base"));
+  CHECK(s.fits[1].group == "base.zero_base=false");
+  CHECK(s.fits[2].group == "base.zero_base=true");
+  CHECK(s.fits[1].slope == Approx(1.0).margin(0.05));
+  CHECK(s.fits[2].slope == Approx(2.0).margin(0.05));
+  CHECK(s.fits[1].n_not_reached == 1);
+  CHECK(s.fits[2].n_not_reached == 0);
+
+  const Table csv = lrlab::read_csv(dir + "/fits.csv");
+  CHECK(csv.columns[2] == "by");
+  CHECK(csv.columns[3] == "group");
+  CHECK(csv.cell(2, "group") == "base.zero_base=true");
+  const auto back = lrlab::study::fits_from_table(csv);
+  REQUIRE(back.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO("fit " << i);
+    CHECK(back[i].group == s.fits[i].group);
+    CHECK(back[i].by == s.fits[i].by);
+    CHECK(back[i].x == s.fits[i].x);
+    CHECK(back[i].y == s.fits[i].y);
+    CHECK(back[i].slope == Approx(s.fits[i].slope));
+    CHECK(back[i].slope_lo == Approx(s.fits[i].slope_lo));
+    CHECK(back[i].slope_hi == Approx(s.fits[i].slope_hi));
+    CHECK(back[i].intercept == Approx(s.fits[i].intercept));
+    CHECK(back[i].n_used == s.fits[i].n_used);
+    CHECK(back[i].n_not_reached == s.fits[i].n_not_reached);
+    CHECK(back[i].note == s.fits[i].note);
+  }
+  CHECK(back[0].by.empty());
+  CHECK(back[2].by == std::vector<std::string>{"base.zero_base"});
+
+  // Two by keys survive the round trip as a list.
+  auto two = s.fits[2];
+  two.by = {"base.zero_base", "teacher.xi"};
+  two.group = "base.zero_base=true, teacher.xi=0.5";
+  const auto two_back = lrlab::study::fits_from_table(
+      lrlab::parse_csv(lrlab::to_csv_text(lrlab::study::fits_table({two}))));
+  REQUIRE(two_back.size() == 1);
+  CHECK(two_back[0].by == two.by);
+  CHECK(two_back[0].group == two.group);
+
+  // An old fits.csv without by/group reads as ungrouped.
+  Table old = csv;
+  old.columns.erase(old.columns.begin() + 2, old.columns.begin() + 4);
+  for (auto& row : old.rows) row.erase(row.begin() + 2, row.begin() + 4);
+  const auto old_back = lrlab::study::fits_from_table(old);
+  REQUIRE(old_back.size() == 3);
+  CHECK(old_back[2].group.empty());
+  CHECK(old_back[2].by.empty());
+  CHECK(old_back[2].slope == Approx(s.fits[2].slope));
+
+  const std::string md = lrlab::read_file_text(dir + "/summary.md");
+  CHECK_THAT(md, Catch::Contains("| group ") && Catch::Contains("base.zero_base=true") &&
+                     Catch::Contains("all runs") && Catch::Contains("pooled over"));
+  const std::string table = lrlab::study::format_summary_table(s);
+  CHECK_THAT(table, Catch::Contains("base.zero_base=false"));
+  // Aligned: every line of the fits table has the same width.
+  std::istringstream lines(table.substr(table.find("Scaling fits")));
+  std::string line;
+  std::size_t width = 0;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '|') continue;
+    if (width == 0) width = line.size();
+    CHECK(line.size() == width);
+    ++rows;
+  }
+  CHECK(rows == 2 + 3);
 }

@@ -138,7 +138,7 @@ study:
   sweep: {base.d: [64, 128], teacher: {xi: [1, 2]}}
   zip: {trainer.lr: [[0.1], [0.2]]}
   seeds: 2
-  fit: {x: base.d, y: steps_to_overlap_0.95}
+  fit: {x: base.d, y: steps_to_overlap_0.95, by: teacher.xi}
 )");
   expand_study(root);
   CHECK_NOTHROW(root.child("study").finish_recursive());
@@ -210,4 +210,49 @@ TEST_CASE("fit specifications", "[study][sweep]") {
       Catch::Contains("positive numbers"));
   CHECK_THROWS_WITH(expand_study(load("study: {sweep: {base.d: [64]}, fit: {x: base.d, y: t}}\n")),
                     Catch::Contains("2 distinct"));
+}
+
+TEST_CASE("fit by: one swept key or a list of them", "[study][sweep]") {
+  const std::string sweep =
+      "study:\n  sweep: {base.d: [32, 64], base.k: [1, 2], teacher.xi: [1, 2]}\n";
+  StudyPlan plan = expand_study(load(sweep + "  fit: {x: base.d, y: t, by: base.k}\n"));
+  REQUIRE(plan.fits.size() == 1);
+  CHECK(plan.fits[0].by == std::vector<std::string>{"base.k"});
+
+  plan = expand_study(load(sweep + "  fit: {x: base.d, y: t, by: [teacher.xi, base.k]}\n"));
+  CHECK(plan.fits[0].by == std::vector<std::string>{"teacher.xi", "base.k"});
+
+  plan = expand_study(load(sweep + "  fit:\n    - {x: base.d, y: t}\n"
+                                   "    - {x: base.d, y: t, by: [base.k]}\n"));
+  REQUIRE(plan.fits.size() == 2);
+  CHECK(plan.fits[0].by.empty());
+  CHECK(plan.fits[1].by == std::vector<std::string>{"base.k"});
+
+  // A key that is not swept: located at study.fit.by, names the key and lists the swept keys.
+  const Config bad = load(sweep + "  fit: {x: base.d, y: t, by: base.zero_base}\n");
+  CHECK_THROWS_AS(expand_study(bad), ConfigError);
+  CHECK_THROWS_WITH(expand_study(bad), Catch::StartsWith("study.yaml:") &&
+                                           Catch::Contains("study.fit.by") &&
+                                           Catch::Contains("'base.zero_base' is not a swept key") &&
+                                           Catch::Contains("swept: base.d, base.k, teacher.xi"));
+  // Close to a swept key: suggested.
+  CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, by: [teacher.x]}\n")),
+                    Catch::Contains("did you mean 'teacher.xi'"));
+  // A key that exists in the config but is not swept.
+  CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, by: trainer.lr}\n")),
+                    Catch::Contains("'trainer.lr' is not a swept key"));
+  // x itself, a repeated key, a nested list; in a list of fits the item is named.
+  CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, by: base.d}\n")),
+                    Catch::Contains("'base.d' is the fit's x") &&
+                        Catch::Contains("swept: base.d, base.k, teacher.xi"));
+  CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, by: [base.k, base.k]}\n")),
+                    Catch::Contains("'base.k' is listed twice"));
+  CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, by: {a: 1}}\n")),
+                    Catch::Contains("fit.by must be a swept key or a list"));
+  CHECK_THROWS_WITH(
+      expand_study(
+          load(sweep + "  fit:\n    - {x: base.d, y: t}\n    - {x: base.d, y: t, by: k}\n")),
+      Catch::Contains("study.fit") && Catch::Contains("fit[1].by: 'k' is not a swept key"));
+  CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, group: base.k}\n")),
+                    Catch::Contains("unknown key 'group'") && Catch::Contains("x, y, by"));
 }
