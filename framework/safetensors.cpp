@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -55,12 +56,14 @@ void write_safetensors(const std::string& path, const TensorFile& file) {
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
   std::string data;
   for (const auto& [name, tensor] : file.tensors) {
+    if (name == "__metadata__" || header.contains(name))
+      throw Error(path + ": tensor name '" + name + "' is reserved or repeated");
     at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
     const size_t bytes = t.numel() * t.element_size();
     header[name] = {{"dtype", dtype_name(t.scalar_type())},
                     {"shape", t.sizes().vec()},
                     {"data_offsets", {data.size(), data.size() + bytes}}};
-    data.append(static_cast<const char*>(t.data_ptr()), bytes);  // x86-64 is little-endian
+    if (bytes > 0) data.append(static_cast<const char*>(t.data_ptr()), bytes);  // x86-64 is little-endian
   }
   std::string json = header.dump();
   json.append((8 - json.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned, as the reference does
@@ -81,9 +84,9 @@ TensorFile read_safetensors(const std::string& path) {
   std::memcpy(&n, bytes.data(), 8);
   if (n > bytes.size() - 8) throw Error(path + ": corrupted safetensors file (header length " + std::to_string(n) +
                                         " exceeds the file size " + std::to_string(bytes.size()) + ")");
-  nlohmann::json header;
+  nlohmann::ordered_json header;  // ordered: tensors come back in the order they were written
   try {
-    header = nlohmann::json::parse(bytes.substr(8, n));
+    header = nlohmann::ordered_json::parse(bytes.substr(8, n));
   } catch (const std::exception& e) {
     throw Error(path + ": corrupted safetensors header (" + e.what() + ")");
   }
@@ -95,21 +98,32 @@ TensorFile read_safetensors(const std::string& path) {
   try {
     for (auto it = header.begin(); it != header.end(); ++it) {
       if (it.key() == "__metadata__") {
+        if (!it->is_object()) throw Error(path + ": corrupted safetensors header (__metadata__ is not a map)");
         for (auto m = it->begin(); m != it->end(); ++m) file.metadata[m.key()] = m->get<std::string>();
         continue;
       }
       const std::string where = path + ": tensor '" + it.key() + "'";
+      if (!it->is_object()) throw Error(where + ": corrupted header entry (not a JSON object)");
       const at::ScalarType type = dtype_from(it->at("dtype").get<std::string>(), where);
       const auto shape = it->at("shape").get<std::vector<int64_t>>();
       const auto offsets = it->at("data_offsets").get<std::vector<uint64_t>>();
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
         throw Error(where + ": data offsets out of range (file truncated or corrupted)");
-      at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
-      const uint64_t expected = static_cast<uint64_t>(t.numel()) * t.element_size();
+      // The byte count the shape needs, checked before allocating (a corrupted shape may be huge).
+      uint64_t expected = c10::elementSize(type);
+      for (int64_t dim : shape)
+        if (dim < 0) throw Error(where + ": negative dimension in shape");
+      if (std::find(shape.begin(), shape.end(), 0) != shape.end()) expected = 0;
+      for (int64_t dim : shape) {
+        if (expected > data_size / static_cast<uint64_t>(std::max<int64_t>(dim, 1)))
+          throw Error(where + ": its shape needs more bytes than the file holds (file truncated or corrupted)");
+        expected *= static_cast<uint64_t>(dim);
+      }
       if (offsets[1] - offsets[0] != expected)
         throw Error(where + ": " + std::to_string(offsets[1] - offsets[0]) + " bytes for a shape that needs " +
                     std::to_string(expected));
-      std::memcpy(t.data_ptr(), data + offsets[0], expected);
+      at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
+      if (expected > 0) std::memcpy(t.data_ptr(), data + offsets[0], expected);
       file.tensors.emplace_back(it.key(), t);
     }
   } catch (const nlohmann::json::exception& e) {

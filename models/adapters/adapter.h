@@ -46,6 +46,9 @@ class Adapter {
   virtual std::string type() const = 0;
   /// The trainable parameters, in a fixed order.
   virtual std::vector<Parameter*> parameters() = 0;
+  /// Frozen tensors [R, ...] that define the adapter besides its parameters (VeRA's random A and B,
+  /// PiSSA's frozen top-r part): saved and loaded with it, never trained. Default: none.
+  virtual std::vector<Parameter*> buffers() { return {}; }
 
   /// Student pre-activations h = (W + Delta) x: x [R, B, d], wx = W x [R, B, k] -> [R, B, k].
   virtual at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) = 0;

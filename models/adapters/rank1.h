@@ -40,6 +40,12 @@ class Rank1 : public Adapter {
   void backward_preactivations(const at::Tensor& x, const at::Tensor& wx, const at::Tensor& g) override;
   at::Tensor delta() const override;
   at::Tensor row_space(int64_t r) const override;
+  /// u [R, d] (unit rows), trained or not (read by the fused CPU step).
+  const Parameter& u() const { return u_; }
+  /// c [R, k], trained or not.
+  const Parameter& c() const { return c_; }
+  /// xi [R], trained or not.
+  const Parameter& xi() const { return xi_; }
 
  private:
   Rank1Options options_;
