@@ -1015,6 +1015,31 @@ Config Config::stack(const std::vector<Config>& replicas) {
   return Config(impl, "");
 }
 
+namespace {
+/// Joins path segments that, together, name an existing dotted key of the document (longest first).
+std::vector<std::string> merge_dotted_segments(const Document& doc, const std::vector<std::string>& segs) {
+  std::vector<std::string> out;
+  const Node* walk = doc.root.get();
+  for (std::size_t i = 0; i < segs.size();) {
+    std::size_t take = 1;
+    if (walk && walk->kind == Kind::kMap && !find_entry(*walk, segs[i])) {
+      for (std::size_t j = segs.size(); j > i + 1; --j) {
+        if (find_entry(*walk, join_path(std::vector<std::string>(segs.begin() + i, segs.begin() + j), j - i))) {
+          take = j - i;
+          break;
+        }
+      }
+    }
+    const std::string key = take == 1 ? segs[i] : join_path(std::vector<std::string>(segs.begin() + i, segs.begin() + i + take), take);
+    out.push_back(key);
+    const Entry* e = walk && walk->kind == Kind::kMap ? find_entry(*walk, key) : nullptr;
+    walk = e ? e->value.get() : nullptr;
+    i += take;
+  }
+  return out;
+}
+}  // namespace
+
 void Config::apply_override(const std::string& assignment) {
   const bool add = !assignment.empty() && assignment[0] == '+';
   const std::string body = add ? assignment.substr(1) : assignment;
@@ -1034,6 +1059,9 @@ void Config::apply_override(const std::string& assignment) {
   NodePtr node = Converter(loc.source, &loc).run(parsed, path, static_cast<int>(full.size()));
 
   const std::vector<DocPtr> docs = impl_->unique_docs();
+  // A mapping may hold a key that itself contains dots (a sweep axis `base.d:` under study.sweep):
+  // `study.sweep.base.d=[..]` then names that key, not a nested `base: {d: ..}`.
+  full = merge_dotted_segments(*docs[0], full);
   // Check every document before changing any, so a failed override leaves all of them as they were.
   for (const DocPtr& doc : docs) {
     Node* m = parent_map(*doc, full, loc, false);
