@@ -300,9 +300,11 @@ void plot_curves(const std::string& dir, const std::string& plots, const Points&
     gp += terminal_lines(raster, o, base);
     gp += fmt::format("set title {}\nset xlabel 'step'\nset ylabel {}\n", gp_quote(metric),
                       gp_quote(metric));
-    gp += "set grid\nset key outside right top\n";
-    if (log_x) gp += "set logscale x\n";
-    if (log_y) gp += "set logscale y\n";
+    // The legend goes below the plot: sweep-point labels (whole sections when a study sweeps
+    // `adapter: [...]`) are long, and a legend at the side squeezes the plot.
+    gp += "set grid\nset key below left Left reverse\n";
+    if (log_x) gp += "set logscale x\nset format x '%g'\n";
+    if (log_y) gp += "set logscale y\nset format y '%g'\n";
     gp += "set style fill transparent solid 0.2 noborder\n";
     gp += "plot \\\n";
     for (std::size_t i = 0; i < blocks.size(); ++i) {
