@@ -5,6 +5,7 @@
 #include "framework/config.h"
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "models/population.h"
 
 namespace lrlab::models {
 
@@ -119,6 +120,8 @@ MetricRegistry& metric_registry() {
     r.add("test_loss",
           [](const Config&, const Model& m, const MetricsOptions& o) { return std::make_shared<TestLoss>(m, o); },
           "Monte-Carlo E[(f - f*)^2]/2 + tau^2/2 on a fixed held-out set of metrics.test_samples inputs");
+    r.add("population_loss", [](const Config&, const Model& m, const MetricsOptions& o) { return make_population_loss_metric(m, o); },
+          "exact E[(f - f*)^2]/2 + tau^2/2 from the activation's kernel K (closed form or quadrature), O(k^2 d)");
     return r;
   }();
   return registry;
@@ -129,7 +132,8 @@ bool metric_higher_is_better(const std::string& metric) { return metric == "over
 MetricSet::MetricSet(const MetricsOptions& options, const Model& model) : options_(options) {
   const Config empty = Config::load_string("{}", "<metrics>");
   for (const auto& name : options.names)
-    if (name != "train_loss") metrics_.push_back(metric_registry().find(name, empty).make(empty, model, options));
+    if (name != "train_loss")
+      if (auto metric = metric_registry().find(name, empty).make(empty, model, options)) metrics_.push_back(metric);
 }
 
 std::map<std::string, at::Tensor> MetricSet::evaluate(Model& model) {

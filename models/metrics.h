@@ -20,7 +20,8 @@ namespace lrlab::models {
 
 /// Options of the `metrics` section.
 struct MetricsOptions {
-  std::vector<std::string> names = {"overlap", "delta_error", "test_loss", "train_loss"};  ///< recorded metrics
+  std::vector<std::string> names = {"overlap", "delta_error", "test_loss", "population_loss",
+                                    "train_loss"};  ///< recorded metrics
   int64_t every = 0;                 ///< record every this many steps (0: about 100 records per run)
   int64_t test_samples = 1000;       ///< size of the held-out Monte-Carlo test set
   int64_t test_seed = 12345;         ///< seed of the test inputs (shared by every run, so runs compare on one set)

@@ -1,5 +1,8 @@
 #include "framework/config.h"
+#include "trainers/adam.h"
+#include "trainers/offline_gd.h"
 #include "trainers/online_sgd.h"
+#include "trainers/population_gd.h"
 #include "trainers/trainer.h"
 
 namespace lrlab::trainers {
@@ -7,12 +10,19 @@ namespace lrlab::trainers {
 namespace {
 
 void register_trainers(TrainerRegistry& r) {
-  r.add("online_sgd",
-        [](const Config& cfg, const models::Model& model) {
-          auto o = OnlineSgdOptions::from_config(cfg);
-          return std::make_shared<OnlineSgd>(o, cfg.get_each<double>("lr", o.lr), model);
-        },
-        "SGD on fresh Gaussian samples every step; spherical step for parameters on the sphere", {"lr"});
+  r.add("online_sgd", [](const Config& cfg, const models::Model& m) { return OnlineSgd::from_config(cfg, m); },
+        "SGD on fresh Gaussian samples every step; spherical step on the sphere; lr schedules, weight decay",
+        OnlineSgd::stackable());
+  r.add("population_gd", [](const Config& cfg, const models::Model& m) { return PopulationGd::from_config(cfg, m); },
+        "gradient descent on the exact population loss (kernels): the noise-free limit of online SGD",
+        PopulationGd::stackable());
+  r.add("offline_gd", [](const Config& cfg, const models::Model& m) { return OfflineGd::from_config(cfg, m); },
+        "a fixed training set of n samples: full-batch GD or minibatch SGD over shuffled epochs",
+        OfflineGd::stackable());
+  r.add("adam", [](const Config& cfg, const models::Model& m) { return Adam::from_config(cfg, m, false); },
+        "Adam (torch::optim; coupled L2 weight_decay), online or offline data; lr equal across a group");
+  r.add("adamw", [](const Config& cfg, const models::Model& m) { return Adam::from_config(cfg, m, true); },
+        "AdamW (torch::optim; decoupled weight_decay), online or offline data; lr equal across a group");
 }
 
 }  // namespace

@@ -1,0 +1,87 @@
+#include "trainers/population_gd.h"
+
+#include <cmath>
+
+#include "framework/config.h"
+#include "trainers/online_sgd.h"
+
+namespace lrlab::trainers {
+
+PopulationGdOptions PopulationGdOptions::from_config(const Config& cfg) {
+  PopulationGdOptions o;
+  o.steps = cfg.get<int64_t>("steps", o.steps);
+  o.steps_per_d = cfg.get<double>("steps_per_d", o.steps_per_d);
+  const std::vector<double> lr = cfg.get_each<double>("lr", o.lr);
+  o.lr = lr[0];
+  o.lr_scaling = cfg.get_choice("lr_scaling", o.lr_scaling, {"none", "inverse_d"});
+  o.grad = cfg.get_choice("grad", o.grad, {"analytic", "autograd"});
+  o.spherical = cfg.get<bool>("spherical", o.spherical);
+  o.early_stop = cfg.get<bool>("early_stop", o.early_stop);
+  o.weight_decay = read_weight_decay(cfg)[0];
+  if (o.steps < 0 || o.steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(o.steps));
+  if (!(o.steps_per_d >= 0) || !std::isfinite(o.steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
+  for (double v : lr)
+    if (!(v > 0) || !std::isfinite(v)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(v));
+  o.schedule = LrScheduleOptions::from_config(cfg.child("schedule"), lr)[0];
+  return o;
+}
+
+std::shared_ptr<PopulationGd> PopulationGd::from_config(const Config& cfg, const models::Model& model) {
+  auto o = PopulationGdOptions::from_config(cfg);
+  const std::string why = models::population_loss_unavailable_reason(model);
+  if (!why.empty()) cfg.fail("type", "population_gd needs the population loss: " + why);
+  const auto lr = cfg.get_each<double>("lr", o.lr);
+  return std::make_shared<PopulationGd>(o, lr, model, LrScheduleOptions::from_config(cfg.child("schedule"), lr),
+                                        read_weight_decay(cfg));
+}
+
+std::vector<std::string> PopulationGd::stackable() { return OnlineSgd::stackable(); }
+
+PopulationGd::PopulationGd(const PopulationGdOptions& options, const std::vector<double>& lr,
+                           const models::Model& model, std::vector<LrScheduleOptions> schedules,
+                           std::vector<double> weight_decay)
+    : options_(options),
+      steps_(step_budget(options.steps, options.steps_per_d, model.base->d())),
+      rates_(scaled_learning_rates(model.ctx, lr, std::move(schedules), options.schedule,
+                                   lr_scaling_factor(options.lr_scaling, model.base->d()), steps_,
+                                   weight_decay.empty() ? std::vector<double>{options.weight_decay}
+                                                        : std::move(weight_decay))) {}
+
+void PopulationGd::train(models::Model& model, Monitor& monitor) {
+  const auto path = options_.grad == "autograd" ? models::PopulationGradPath::kAutograd
+                                                : models::PopulationGradPath::kAnalytic;
+  set_requires_grad(*model.adapter, false);
+  const models::PopulationObjective objective(model);  // teacher term / linearized coefficients, once
+  const bool want_loss = monitor.wants_train_loss();
+  at::Tensor loss_sum = at::zeros({model.ctx.replicas()}, at::TensorOptions().dtype(at::kDouble).device(model.ctx.device));
+  int64_t loss_count = 0;
+  {
+    at::NoGradGuard no_grad;
+    if (monitor.record(0, model, at::Tensor())) {
+      monitor.finish(0);
+      return;
+    }
+  }
+  int64_t step = 1;
+  for (; step <= steps_; ++step) {
+    const at::Tensor loss = objective.gradients(model, path);  // [R] float64, grads set
+    rates_.set_step(step - 1);
+    if (rates_.has_decay()) apply_weight_decay(*model.adapter, rates_.decay());
+    gradient_step(*model.adapter, rates_.lr(), options_.spherical);
+    if (want_loss) {
+      loss_sum.add_(loss);
+      ++loss_count;
+    }
+    if (monitor.due(step)) {
+      at::NoGradGuard no_grad;
+      at::Tensor mean_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : at::Tensor();
+      const bool stop = monitor.record(step, model, mean_loss);
+      loss_sum.zero_();
+      loss_count = 0;
+      if (stop) break;
+    }
+  }
+  monitor.finish(std::min(step, steps_));
+}
+
+}  // namespace lrlab::trainers
