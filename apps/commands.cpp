@@ -189,7 +189,8 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   }
   if (validate->parsed()) {
     Config root = load_with_overrides(config_path, overrides);
-    std::cout << config_path << ": ok (" << validate_study(root) << ")" << std::endl;
+    const std::string plan = validate_study(root);  // first: an error must not follow a printed "ok ("
+    std::cout << config_path << ": ok (" << plan << ")" << std::endl;
     return 0;
   }
   if (list->parsed()) {

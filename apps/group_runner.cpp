@@ -41,7 +41,8 @@ BuiltGroup build_group(const std::vector<Config>& run_configs) {
   return BuiltGroup{root, model, trainer, metrics};
 }
 
-GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRecord> records, Progress* progress) {
+GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRecord> records, Progress* progress,
+                       const std::atomic<bool>* cancel) {
   GroupOutcome out{build_group(run_configs), nullptr};
   check(records.size() == run_configs.size(), "run_group: one record per run expected");
   models::MetricSet metrics(out.group.metrics, out.group.model);
@@ -49,6 +50,7 @@ GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRe
                                             models::metric_higher_is_better);
   trainers::Monitor monitor(metrics, *out.recorder, out.group.trainer->steps(), out.group.trainer->early_stop(),
                             progress);
+  monitor.set_cancel_flag(cancel);
   out.group.trainer->train(out.group.model, monitor);
   return out;
 }

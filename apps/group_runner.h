@@ -2,6 +2,7 @@
 /// Builds and trains one group of stacked runs: every run of a group shares the tensor shapes, and
 /// the group executes as one tensor program with a leading replica axis.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,8 +36,9 @@ struct GroupOutcome {
 };
 
 /// Builds and trains a group; `records` gives each run's id and seed (same order as `run_configs`).
+/// Once `*cancel` is true the group stops at its next record by throwing Cancelled.
 GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRecord> records,
-                       Progress* progress = nullptr);
+                       Progress* progress = nullptr, const std::atomic<bool>* cancel = nullptr);
 
 /// The options of the `output` section.
 struct OutputOptions {

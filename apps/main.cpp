@@ -5,19 +5,50 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "apps/commands.h"
 #include "framework/error.h"
 #include "framework/interrupt.h"
 
+namespace {
+
+/// One argument as a POSIX shell reads it back: bare when it holds only safe characters, else in
+/// single quotes (a quote inside becomes '\'').
+std::string shell_quote(const std::string& arg) {
+  const bool safe = !arg.empty() && arg.find_first_not_of(
+                                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                        "_-+=./,:@%^") == std::string::npos;
+  if (safe) return arg;
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+/// The command line that resumes this run: the same arguments without --restart (which would
+/// discard what was saved).
+std::string resume_command(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--restart") continue;
+    out += (out.empty() ? "" : " ") + shell_quote(arg);
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
   try {
     return lrlab::run_cli(argc, argv, command_line);
-  } catch (const lrlab::Interrupted&) {
-    std::fprintf(stderr, "lrlab: interrupted; every finished group is saved. Resume with:\n  %s\n", command_line.c_str());
-    return 130;
+  } catch (const lrlab::Interrupted& e) {
+    std::fprintf(stderr, "lrlab: %s. Resume with:\n  %s\n", e.what(), resume_command(argc, argv).c_str());
+    const int sig = lrlab::interrupt_signal();
+    return 128 + (sig > 0 ? sig : 2);
   } catch (const lrlab::Error& e) {
     std::fprintf(stderr, "lrlab: error: %s\n", e.what());
     return 1;
@@ -26,6 +57,9 @@ int main(int argc, char** argv) {
     std::string what = e.what();
     const auto cut = what.find("\nException raised from");
     std::fprintf(stderr, "lrlab: error: %s\n", what.substr(0, cut).c_str());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "lrlab: error: unknown exception\n");
     return 1;
   }
 }

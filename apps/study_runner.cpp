@@ -2,10 +2,13 @@
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -88,10 +91,15 @@ std::string meta_yaml(const Config& root, const StudyRunOptions& options, const 
   e << YAML::Key << "jobs" << YAML::Value << jobs;
   e << YAML::Key << "intra_op_threads" << YAML::Value << threads;
   e << YAML::Key << "determinism" << YAML::Value
-    << "Results depend on the config, the seeds, this build (compiler, LibTorch, BLAS) and the device. On the CPU "
-       "each run draws from generators derived from its own seed, so a run gives the same numbers alone, stacked in "
-       "any group, and with any --jobs. On CUDA one generator fills a whole group's samples: runs are reproducible "
-       "for the same grouping only, and some CUDA kernels are not bitwise deterministic.";
+    << "runs.csv and curves.csv depend on the config (file + overrides), the seeds, this build (compiler, "
+       "LibTorch, BLAS), the device and the intra-op thread count (--threads), and on nothing else: not on "
+       "--jobs, not on the order in which groups finish, not on interruptions and resumes. On the CPU each "
+       "run draws from generators derived from its own seed and every operation is per replica, so a run gives "
+       "the same numbers alone or stacked in any group (also the smaller groups a resumed study forms); a run "
+       "that diverges or stops early (trainer.early_stop) leaves its group's record at that step without "
+       "changing the others; at the end both files are rewritten in plan order (run id, then recording order). "
+       "On CUDA one generator fills a whole group's samples, so runs are reproducible for the same grouping "
+       "only (a resumed study may regroup), and some CUDA kernels are not bitwise deterministic.";
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }
@@ -117,22 +125,98 @@ std::set<std::string> finished_runs(const std::string& dir) {
   return done;
 }
 
-void prepare_folder(const std::string& dir, const std::string& document, bool restart) {
+/// Removes temporary files (`<name>.tmp.<pid>.<n>`) that a process killed mid-write left behind.
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  for (const std::string& folder : {dir, dir + "/tensors"}) {
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.find(".tmp.") != std::string::npos && it->is_regular_file(ec)) fs::remove(it->path(), ec);
+    }
+    ec.clear();
+  }
+}
+
+/// Creates (or reopens) the results folder. `where_dir` names what chose the folder in errors.
+/// Nothing is written unless the folder is usable: study.yaml is written first (so no result file
+/// ever exists without it), and a folder of another study, or with results but no study.yaml, is
+/// refused unless `restart`.
+void prepare_folder(const std::string& dir, const std::string& document, bool restart,
+                    const std::function<void(const std::string&)>& fail_dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw Error("cannot create the results folder " + dir + ": " + ec.message());
+  if (ec) fail_dir("cannot create the results folder '" + dir + "': " + ec.message());
+  if (!fs::is_directory(dir, ec)) fail_dir("the results folder '" + dir + "' is not a folder");
   const std::string study_path = dir + "/study.yaml";
-  if (fs::exists(study_path) && !restart) {
-    if (read_file_text(study_path) != document)
-      throw Error("the results folder " + dir + " holds a study with a different config (see " + study_path +
-                  "); use --restart to discard it, or --out to choose another folder");
-    return;
+  if (!restart) {
+    if (fs::exists(study_path)) {
+      if (read_file_text(study_path) != document)
+        throw Error("the results folder " + dir + " holds a study with a different config (see " + study_path +
+                    "); use --restart to discard it, or --out to choose another folder");
+      remove_stale_temp_files(dir);
+      return;
+    }
+    for (const char* name : {"runs.csv", "curves.csv"})
+      if (fs::exists(dir + "/" + name))
+        throw Error("the results folder " + dir + " holds " + name + " but no study.yaml, so it cannot be resumed; " +
+                    "use --restart to discard it, or --out to choose another folder");
   }
-  if (restart)
-    for (const char* name : {"runs.csv", "curves.csv", "summary.csv", "summary.md", "fits.csv", "study.yaml"})
+  if (restart) {
+    for (const char* name : {"study.yaml", "runs.csv", "curves.csv", "summary.csv", "summary.md", "fits.csv"})
       fs::remove(dir + "/" + name, ec);
-  if (restart) fs::remove_all(dir + "/tensors", ec);
+    fs::remove_all(dir + "/tensors", ec);
+  }
+  remove_stale_temp_files(dir);
   write_file_atomic(study_path, document);
+}
+
+/// Rewrites runs.csv and curves.csv in plan order (run order of the plan; a run's curve rows keep
+/// their recording order), so the files do not depend on which group finished first.
+void write_in_plan_order(const std::string& dir, const study::StudyPlan& plan) {
+  std::map<std::string, size_t> order;
+  for (size_t i = 0; i < plan.runs.size(); ++i) order[plan.runs[i].id] = i;
+  for (const char* name : {"runs.csv", "curves.csv"}) {
+    const std::string path = dir + "/" + name;
+    if (!fs::exists(path)) continue;
+    Table table = read_csv(path);
+    const int c = table.column_index("run");
+    auto rank = [&](const std::vector<std::string>& row) {
+      auto it = order.find(row[c]);
+      return it == order.end() ? plan.runs.size() : it->second;
+    };
+    std::vector<std::vector<std::string>> rows = table.rows;
+    std::stable_sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    if (rows == table.rows) continue;
+    table.rows = std::move(rows);
+    write_file_atomic(path, to_csv_text(table));
+  }
+}
+
+/// What the study needs from a group once it has been built (the built group itself is released).
+struct GroupProbe {
+  int64_t d = 0, k = 0, steps = 0;  ///< shapes and step budget (for the dry-run estimate)
+};
+
+/// Builds every group of the plan, stacked as it will run, so that every config error (of any run,
+/// including values that differ within a group) surfaces before the results folder is created or any
+/// compute starts. Returns one probe per group; `first` receives the first group's built state.
+std::vector<GroupProbe> probe_groups(const Config& root, const study::StudyPlan& plan,
+                                     const std::vector<PlannedGroup>& groups, std::unique_ptr<BuiltGroup>* first) {
+  std::vector<GroupProbe> probes;
+  std::vector<std::string> header;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    std::vector<Config> configs;
+    for (int r : groups[g].runs) configs.push_back(study::config_for_run(root, plan, plan.runs[r]));
+    BuiltGroup built = build_group(configs);
+    const auto h = runs_header(plan, built.metrics);
+    if (g == 0) header = h;
+    if (h != header)
+      root.fail("study", "the sweep changes metrics.names or metrics.thresholds, and so the columns of runs.csv; "
+                         "run one study per metric set");
+    probes.push_back({built.model.base->d(), built.model.base->k(), built.trainer->steps()});
+    if (g == 0 && first) *first = std::make_unique<BuiltGroup>(std::move(built));
+  }
+  return probes;
 }
 
 }  // namespace
@@ -161,7 +245,7 @@ std::vector<PlannedGroup> group_runs(const Config& root, const study::StudyPlan&
 std::string validate_study(const Config& root) {
   study::StudyPlan plan = study::expand_study(root);
   auto groups = group_runs(root, plan, 256);
-  for (const auto& g : groups) build_group({study::config_for_run(root, plan, plan.runs[g.runs[0]])});
+  probe_groups(root, plan, groups, nullptr);
   return fmt::format("{} runs in {} groups ({} sweep points x {} seeds)", plan.runs.size(), groups.size(),
                      plan.points.size(), plan.seeds);
 }
@@ -171,43 +255,52 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   const study::StudyPlan plan = study::expand_study(root);
   const auto groups = group_runs(root, plan, options.max_group);
 
-  // Build one run of every group first: every config error surfaces before any compute.
-  std::vector<BuiltGroup> probes;
-  for (const auto& g : groups) probes.push_back(build_group({study::config_for_run(root, plan, plan.runs[g.runs[0]])}));
-  const OutputOptions output = read_output_options(probes[0].config);
+  // Build every group first: every config error surfaces before the folder exists or compute starts.
+  std::unique_ptr<BuiltGroup> first;
+  const std::vector<GroupProbe> probes = probe_groups(root, plan, groups, &first);
+  const OutputOptions output = read_output_options(first->config);
   const std::string dir = options.out_dir.empty() ? output.dir : options.out_dir;
-  const models::MetricsOptions metrics = probes[0].metrics;  // a copy: probes are released below
+  const models::MetricsOptions metrics = first->metrics;
   const auto header = runs_header(plan, metrics);
+  // Errors about the folder name what chose it: --out, output.dir, or the default from `name`.
+  const auto fail_dir = [&](const std::string& message) {
+    if (!options.out_dir.empty()) throw Error("--out " + options.out_dir + ": " + message);
+    const Config out = first->config.child("output");
+    if (out.has("dir")) out.fail("dir", message);
+    first->config.fail(first->config.has("name") ? "name" : "", message + " (the default output.dir is runs/<name>)");
+  };
 
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int jobs = std::max(1, std::min<int>(options.jobs > 0 ? options.jobs : cores, static_cast<int>(groups.size())));
   // One intra-op thread per job by default: a step is a few dozen small ops, and OpenMP's barriers in
   // ATen cost more than they save there (measured: 55 us/step with 1 thread vs 4 ms with 2 threads
   // on a loaded 2-core machine). Cores are used by running groups in parallel (--jobs) instead.
-  const int threads = std::max(1, options.threads);
+  if (options.threads < 1 || options.threads > 1024)
+    throw Error(fmt::format("--threads {}: must be in 1..1024", options.threads));
+  const int threads = options.threads;
 
   if (options.dry_run) {
     std::string text = fmt::format("plan: {} runs in {} groups, {} job(s) x {} thread(s); results would go to {}\n",
                                    plan.runs.size(), groups.size(), jobs, threads, dir);
     double total_flops = 0;
     for (size_t i = 0; i < groups.size(); ++i) {
-      const auto& m = probes[i].model;
-      const double steps = static_cast<double>(probes[i].trainer->steps());
-      const double flops = steps * groups[i].runs.size() * 6.0 * m.base->k() * m.base->d();
+      const GroupProbe& p = probes[i];
+      const double flops = static_cast<double>(p.steps) * groups[i].runs.size() * 6.0 * p.k * p.d;
       total_flops += flops;
       text += fmt::format("  group {:3d}: {:4d} runs  d={} k={} steps={}  {}  ~{:.2g} GFLOP\n", i, groups[i].runs.size(),
-                          m.base->d(), m.base->k(), probes[i].trainer->steps(),
-                          study::point_label(plan.points[plan.runs[groups[i].runs[0]].point]), flops / 1e9);
+                          p.d, p.k, p.steps, study::point_label(plan.points[plan.runs[groups[i].runs[0]].point]),
+                          flops / 1e9);
     }
     text += fmt::format("estimated arithmetic: {:.3g} GFLOP (per-step overheads and sampling come on top)", total_flops / 1e9);
     log(text);
     return dir;
   }
 
-  // The resolved config: the first run's config with defaults filled in, plus the study section.
-  prepare_folder(dir, root.document_yaml(), options.restart);
+  // study.yaml first (prepare_folder), then the resolved config: the first run's config with defaults
+  // filled in, plus the study section.
+  prepare_folder(dir, root.document_yaml(), options.restart, fail_dir);
   {
-    YAML::Node resolved = YAML::Load(probes[0].config.resolved_yaml());
+    YAML::Node resolved = YAML::Load(first->config.resolved_yaml());
     if (!root.value_text("study").empty()) resolved["study"] = YAML::Load(root.value_text("study"));
     resolved.remove("seed");
     resolved["seed"] = plan.base_seed;
@@ -215,8 +308,8 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
     e << resolved;
     write_file_atomic(dir + "/config.yaml", std::string("# resolved config (defaults filled in)\n") + e.c_str() + "\n");
   }
-  write_file_atomic(dir + "/meta.yaml", meta_yaml(root, options, plan, probes[0].model.ctx, jobs, threads));
-  probes.clear();
+  write_file_atomic(dir + "/meta.yaml", meta_yaml(root, options, plan, first->model.ctx, jobs, threads));
+  first.reset();
 
   const std::set<std::string> done = finished_runs(dir);
   std::vector<std::vector<int>> todo;
@@ -237,18 +330,17 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   std::mutex write_mutex;
   std::atomic<size_t> next{0};
   std::atomic<size_t> runs_done{plan.runs.size() - remaining};
+  std::atomic<bool> cancel{false};  // set on the first failure: the other groups stop at their next record
   std::exception_ptr failure;
   const bool show_progress = !options.quiet && Progress::stderr_is_terminal();
+  const std::string study_path = dir + "/study.yaml";
   auto worker = [&]() {
     at::set_num_threads(threads);
     while (true) {
       const size_t gi = next.fetch_add(1);
-      if (gi >= todo.size()) return;
-      {
-        std::lock_guard<std::mutex> lock(write_mutex);
-        if (failure) return;
-      }
+      if (gi >= todo.size() || cancel.load()) return;
       try {
+        throw_if_interrupted();
         std::vector<Config> configs;
         std::vector<RunRecord> records;
         for (int r : todo[gi]) {
@@ -258,22 +350,43 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
         Progress progress(fmt::format("[group {}/{}, runs done {}/{}]", gi + 1, todo.size(), runs_done.load(),
                                       plan.runs.size()),
                           1, show_progress && jobs == 1);
-        GroupOutcome out = run_group(configs, records, &progress);
+        GroupOutcome out = run_group(configs, records, &progress, &cancel);
         std::vector<std::vector<std::string>> curve_rows, rows;
         for (const auto& c : out.recorder->curves())
           curve_rows.push_back({c.run, std::to_string(c.step), c.metric, cell(c.value)});
         for (size_t i = 0; i < todo[gi].size(); ++i)
           rows.push_back(run_row(out.recorder->runs()[i], plan.runs[todo[gi][i]], plan, metrics));
+        // A signal arriving from here on does not stop this group's writes: it is finished.
         std::lock_guard<std::mutex> lock(write_mutex);
-        if (output.save_tensors) save_group_tensors(dir + "/tensors", out.group, out.recorder->runs());
-        append_csv_rows_atomic(dir + "/curves.csv", {"run", "step", "metric", "value"}, curve_rows);
-        append_csv_rows_atomic(dir + "/runs.csv", header, rows);  // last: a run counts once its row exists
+        // Never recreate a folder that vanished (deleted, moved, unmounted): results written into a
+        // fresh folder without study.yaml could neither be resumed nor trusted.
+        const auto vanished = [&] {
+          return Error("the results folder " + dir + " (or its study.yaml) disappeared while the study was running " +
+                       "(deleted, moved or unmounted?); stopping, since nothing more can be saved there");
+        };
+        if (!fs::exists(study_path)) throw vanished();
+        try {
+          if (output.save_tensors) {
+            std::error_code ec;
+            fs::create_directory(dir + "/tensors", ec);  // not create_directories: must not recreate `dir`
+            if (ec) throw Error("cannot create " + dir + "/tensors: " + ec.message());
+            save_group_tensors(dir + "/tensors", out.group, out.recorder->runs());
+          }
+          append_csv_rows_atomic(dir + "/curves.csv", {"run", "step", "metric", "value"}, curve_rows);
+          append_csv_rows_atomic(dir + "/runs.csv", header, rows);  // last: a run counts once its row exists
+        } catch (const Error&) {
+          if (!fs::exists(study_path)) throw vanished();  // deleted while this group was being written
+          throw;
+        }
         runs_done += todo[gi].size();
         if (show_progress && jobs > 1)
           std::fprintf(stderr, "\r\033[K[runs done %zu/%zu]", runs_done.load(), plan.runs.size());
+      } catch (const Cancelled&) {
+        return;
       } catch (...) {
         std::lock_guard<std::mutex> lock(write_mutex);
         if (!failure) failure = std::current_exception();
+        cancel = true;
         return;
       }
     }
@@ -286,8 +399,22 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
     for (auto& t : pool) t.join();
     if (show_progress) std::fprintf(stderr, "\r\033[K");
   }
-  if (failure) std::rethrow_exception(failure);
+  if (failure) {
+    const size_t saved = runs_done.load();
+    const std::string kept =
+        fmt::format("{} of {} runs are finished and saved in {}", saved, plan.runs.size(), dir);
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Interrupted&) {
+      throw Interrupted("interrupted; " + kept);
+    } catch (const Error& e) {
+      if (fs::exists(study_path) && saved > 0)
+        throw Error(std::string(e.what()) + "\n(" + kept + "; run the same command again to resume)");
+      throw;
+    }
+  }
 
+  write_in_plan_order(dir, plan);
   study::Summary summary = study::write_study_summary(dir, plan.fits);
   if (output.plots) {
     study::PlotReport report = study::plot_study(dir);

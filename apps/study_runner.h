@@ -12,6 +12,23 @@
 ///   summary.csv / summary.md / fits.csv   per sweep point medians and IQRs, fitted exponents
 ///   plots/        PNG and SVG rendered with gnuplot
 ///   tensors/<run>.safetensors   per-run tensors (when output.save_tensors)
+///
+/// What can go wrong, and what the runner guarantees:
+///  - Bad input: every group is built, stacked as it will run, before the folder is created, so any
+///    config error (of any run of any group) is reported with its location and nothing is written.
+///  - No half-written folder: study.yaml is written first; a group's tensors, then its curves.csv
+///    rows, then its runs.csv rows are appended, each file replaced atomically (temp + fsync + rename),
+///    so a crash or SIGKILL at any moment leaves whole rows only. A run is finished once its runs.csv
+///    row exists; on resume, curve rows of unfinished runs are dropped, stale temp files removed, and
+///    only unfinished runs are trained (regrouped: on the CPU a run's numbers do not depend on its
+///    group). At the end runs.csv and curves.csv are rewritten in plan order, so the result files are
+///    the same byte for byte whatever --jobs, the order groups finished in, or interruptions.
+///  - SIGINT/SIGTERM: groups in flight stop at their next record, groups already computed finish
+///    their writes, and Interrupted (saying how many runs are saved) reaches main, which prints the
+///    command that resumes. A second signal exits at once (the files are still consistent).
+///  - A failing group (an error, a full disk) stops the others at their next record; the error says
+///    how many runs are saved and that rerunning resumes. A results folder that disappears mid-study
+///    is reported as such and never recreated.
 
 #include <functional>
 #include <string>
@@ -31,7 +48,7 @@ struct StudyRunOptions {
   bool quiet = false;             ///< no progress and no summary on the terminal
   std::string command_line;       ///< recorded in meta.yaml
   int max_group = 256;            ///< most runs stacked into one group
-  int threads = 1;                ///< intra-op threads per job (LibTorch/OpenMP)
+  int threads = 1;                ///< intra-op threads per job (LibTorch/OpenMP), 1..1024
 };
 
 /// One group of the plan: runs that share every non-stackable setting.

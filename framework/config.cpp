@@ -1314,6 +1314,11 @@ void Config::erase(const std::string& dotted_key) {
 }
 
 std::string Config::value_text(const std::string& dotted_key) const {
+  // A malformed path ("", "a..b", typed in a study's sweep) names no value: absent, so that the caller
+  // reports it where the user wrote it (an error here could only point at "<value_text>").
+  if (dotted_key.empty() || dotted_key.front() == '.' || dotted_key.back() == '.' ||
+      dotted_key.find("..") != std::string::npos)
+    return "";
   const Loc loc{std::make_shared<const std::string>("<value_text " + dotted_key + ">")};
   std::vector<std::string> full = impl_->segments;
   for (const std::string& s : split_key_path(dotted_key, loc, "value_text()")) full.push_back(s);

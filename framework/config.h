@@ -106,7 +106,8 @@ class Config {
   void set(const std::string& dotted_key, const std::string& yaml_value);
   /// Removes `key.path` if present.
   void erase(const std::string& dotted_key);
-  /// The value at `dotted_key` as canonical one-line YAML text ("" when absent); not a read.
+  /// The value at `dotted_key` as canonical one-line YAML text ("" when absent or when `dotted_key` is
+  /// not a key path, e.g. "a..b"); not a read.
   std::string value_text(const std::string& dotted_key) const;
 
   struct Impl;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "framework/interrupt.h"
 
@@ -15,6 +17,7 @@ Monitor::Monitor(models::MetricSet& metrics, Recorder& recorder, int64_t total_s
   every_ = o.every > 0 ? o.every : std::max<int64_t>(1, total_steps / 100);
   if (progress_) progress_->set_total(total_steps);
   wants_train_loss_ = std::find(o.names.begin(), o.names.end(), "train_loss") != o.names.end();
+  recorder_.set_early_stop(early_stop);
 }
 
 std::vector<double> to_vector(const at::Tensor& values) {
@@ -22,17 +25,112 @@ std::vector<double> to_vector(const at::Tensor& values) {
   return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
 }
 
+void Monitor::watch_step(int64_t step, const at::Tensor& loss) {
+  if (!loss.defined()) return;
+  const int64_t R = loss.size(0);
+  if (window_steps_ == 0) window_first_ = step;
+  ++window_steps_;
+  if (loss.is_cpu() && loss.is_contiguous() && (loss.scalar_type() == at::kFloat || loss.scalar_type() == at::kDouble)) {
+    // CPU: a loop over R numbers (nanoseconds; three ATen calls would cost about 4 us per step).
+    if (static_cast<int64_t>(first_bad_.size()) != R) first_bad_.assign(static_cast<size_t>(R), -1);
+    const bool is_float = loss.scalar_type() == at::kFloat;
+    const float* f = is_float ? loss.data_ptr<float>() : nullptr;
+    const double* d = is_float ? nullptr : loss.data_ptr<double>();
+    for (int64_t r = 0; r < R; ++r) {
+      const double v = is_float ? static_cast<double>(f[r]) : d[r];
+      // loss >= 0 when finite, so `v < inf` is false exactly for NaN and +Inf.
+      if (!(v < std::numeric_limits<double>::infinity()) && first_bad_[static_cast<size_t>(r)] < 0)
+        first_bad_[static_cast<size_t>(r)] = step;
+    }
+    return;
+  }
+  // Other devices: three small kernels, no host synchronisation. `alive` stays false from the first
+  // non-finite loss on (the state need not stay non-finite: a retraction onto the sphere can turn Inf
+  // back into finite numbers), so the count of alive steps is the offset of the first non-finite loss.
+  if (!finite_steps_.defined() || finite_steps_.size(0) != R) {
+    finite_steps_ = at::zeros({R}, loss.options().dtype(at::kLong));
+    finite_mask_ = at::empty({R}, loss.options().dtype(at::kBool));
+    alive_ = at::ones({R}, loss.options().dtype(at::kBool));
+  }
+  at::lt_out(finite_mask_, loss.detach(), std::numeric_limits<double>::infinity());
+  alive_.logical_and_(finite_mask_);
+  finite_steps_.add_(alive_);
+}
+
+void Monitor::check_divergence(int64_t step, models::Model& model) {
+  const size_t runs = recorder_.runs().size();
+  if (window_steps_ > 0) {
+    for (size_t i = 0; i < runs && i < first_bad_.size(); ++i)
+      if (first_bad_[i] >= 0) recorder_.mark_diverged(i, first_bad_[i]);
+    std::fill(first_bad_.begin(), first_bad_.end(), -1);
+    if (finite_steps_.defined()) {
+      const std::vector<double> finite = to_vector(finite_steps_);
+      for (size_t i = 0; i < runs && i < finite.size(); ++i)
+        if (finite[i] < static_cast<double>(window_steps_))
+          recorder_.mark_diverged(i, window_first_ + static_cast<int64_t>(finite[i]));
+      finite_steps_.zero_();
+      alive_.fill_(true);
+    }
+    window_steps_ = 0;
+    window_first_ = -1;
+  }
+  at::NoGradGuard no_grad;
+  // [R] bool: every parameter finite, and the perturbation they make (finite factors can overflow
+  // in their product, s B A, and then break the metrics' batched SVD for the whole group).
+  auto finite_rows = [](const at::Tensor& v) { return at::isfinite(v.detach()).reshape({v.size(0), -1}).all(1); };
+  at::Tensor ok = finite_rows(model.adapter->delta());  // Delta [R, k, d]
+  for (auto* p : model.adapter->parameters()) ok = ok.logical_and(finite_rows(p->value));  // [R, ...]
+  const std::vector<double> flags = to_vector(ok);
+  for (size_t i = 0; i < runs && i < flags.size(); ++i)
+    if (flags[i] == 0) recorder_.mark_diverged(i, step + 1);  // the loss of step + 1 is the first non-finite one
+}
+
+void Monitor::neutralize_diverged(models::Model& model) {
+  std::vector<int64_t> bad;
+  int64_t donor = -1;
+  for (size_t i = 0; i < recorder_.runs().size(); ++i) {
+    if (recorder_.diverged(i))
+      bad.push_back(static_cast<int64_t>(i));
+    else if (donor < 0)
+      donor = static_cast<int64_t>(i);
+  }
+  if (bad.empty() || donor < 0) return;
+  at::NoGradGuard no_grad;
+  for (auto* p : model.adapter->parameters())
+    for (int64_t j : bad) p->value.select(0, j).copy_(p->value.select(0, donor));
+  model.adapter->after_update();
+}
+
 bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train_loss) {
   throw_if_interrupted();  // a stopped study abandons the group in flight; finished groups are on disk
-  std::string extra;
-  for (const auto& [name, values] : metrics_.evaluate(model)) {
-    auto v = to_vector(values);
-    recorder_.record(step, name, v);
-    if (!v.empty()) extra += fmt::format(" {} {:.3g}", name, v[0]);
+  if (cancel_ && cancel_->load()) throw Cancelled();
+  check_divergence(step, model);
+  if (recorder_.none_active()) return true;  // nothing left to record (and metrics may fail on NaN)
+  neutralize_diverged(model);
+  std::map<std::string, std::vector<double>> values;
+  try {
+    for (const auto& [name, v] : metrics_.evaluate(model)) values[name] = to_vector(v);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // LibTorch (e.g. a batched SVD meeting Inf): say where, without the C++ backtrace.
+    const std::string what = e.what();
+    throw Error(fmt::format("computing the metrics at step {} failed: {}", step,
+                            what.substr(0, what.find("\nException raised from"))));
   }
-  if (wants_train_loss_ && train_loss.defined()) recorder_.record(step, "train_loss", to_vector(train_loss));
-  if (progress_) progress_->update(step, extra);
-  return recorder_.all_diverged() || (early_stop_ && recorder_.all_reached());
+  if (wants_train_loss_ && train_loss.defined()) values["train_loss"] = to_vector(train_loss);
+  // A non-finite metric at step (parameters left by step) shows in the loss of step + 1 (see monitor.h).
+  for (size_t i = 0; i < recorder_.runs().size(); ++i)
+    for (const auto& [name, v] : values)
+      if (i < v.size() && !std::isfinite(v[i])) recorder_.mark_diverged(i, name == "train_loss" ? step : step + 1);
+  recorder_.record_all(step, values);
+  if (progress_) {
+    std::string extra;
+    for (const auto& [name, v] : values)
+      if (!v.empty()) extra += fmt::format(" {} {:.3g}", name, v[0]);
+    progress_->update(step, extra);
+  }
+  return recorder_.none_active();
 }
 
 void Monitor::finish(int64_t steps) {
