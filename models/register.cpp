@@ -3,10 +3,13 @@
 #include "framework/config.h"
 #include "models/activation.h"
 #include "models/adapter_io.h"
+#include "models/adapters/dora.h"
 #include "models/adapters/full.h"
+#include "models/adapters/linearized.h"
 #include "models/adapters/lora.h"
 #include "models/adapters/rank1.h"
 #include "models/adapters/scratch.h"
+#include "models/adapters/vera.h"
 #include "models/low_rank.h"
 #include "models/two_layer.h"
 
@@ -46,7 +49,7 @@ void register_adapters(AdapterRegistry& r) {
           auto o = LoraOptions::from_config(cfg, in.base->d(), in.base->k());
           return std::make_shared<Lora>(o, cfg.get_each<double>("alpha", o.alpha), in);
         },
-        "Delta = s B A, s = alpha/r (or alpha/sqrt r), B = 0 at init", {"alpha"});
+        "Delta = s B A, s = alpha/r (or alpha/sqrt r); init B = 0, pissa or spectral (LoRA-One)", {"alpha"});
   r.add("full", [](const Config&, const AdapterInputs& in) { return std::make_shared<Full>(in); },
         "dense Delta [k, d], zero at init (full fine-tuning)");
   r.add("scratch",
@@ -55,6 +58,24 @@ void register_adapters(AdapterRegistry& r) {
           return std::make_shared<Scratch>(o, in);
         },
         "the student ignores W and learns its own first layer from a random start");
+  r.add("dora",
+        [](const Config& cfg, const AdapterInputs& in) {
+          auto o = DoraOptions::from_config(cfg, in.base->d(), in.base->k());
+          return std::make_shared<Dora>(o, cfg.get_each<double>("alpha", o.alpha), in);
+        },
+        "W' = diag(m) rownormalise(W + s B A): trained magnitudes m and LoRA direction", {"alpha"});
+  r.add("vera",
+        [](const Config& cfg, const AdapterInputs& in) {
+          return std::make_shared<Vera>(VeraOptions::from_config(cfg, in.base->d()), in);
+        },
+        "Delta = diag(b_vec) B diag(d_vec) A: frozen random A, B, trained scaling vectors");
+  r.add("linearized",
+        [](const Config& cfg, const AdapterInputs& in) {
+          auto inner = adapter_registry().make(cfg.child("inner"), kDefaultAdapterType, in);
+          return std::make_shared<Linearized>(inner, in);
+        },
+        "first-order Taylor model around W of the adapter in `inner` (lazy / kernel baseline)",
+        {"inner.alpha", "inner.xi"});
 }
 
 }  // namespace

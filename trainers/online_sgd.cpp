@@ -3,43 +3,63 @@
 #include <cmath>
 
 #include "framework/config.h"
-#include "trainers/data_sampler.h"
+#include "trainers/online_step.h"
 
 namespace lrlab::trainers {
+
+int64_t step_budget(int64_t steps, double steps_per_d, int64_t d) {
+  return steps_per_d > 0 ? static_cast<int64_t>(std::ceil(steps_per_d * static_cast<double>(d))) : steps;
+}
 
 OnlineSgdOptions OnlineSgdOptions::from_config(const Config& cfg) {
   OnlineSgdOptions o;
   o.steps = cfg.get<int64_t>("steps", o.steps);
   o.steps_per_d = cfg.get<double>("steps_per_d", o.steps_per_d);
   o.batch = cfg.get<int64_t>("batch", o.batch);
-  o.lr = cfg.get_each<double>("lr", o.lr)[0];
+  const std::vector<double> lr = cfg.get_each<double>("lr", o.lr);
+  o.lr = lr[0];
   o.lr_scaling = cfg.get_choice("lr_scaling", o.lr_scaling, {"none", "inverse_d"});
   o.grad = cfg.get_choice("grad", o.grad, {"analytic", "autograd"});
   o.spherical = cfg.get<bool>("spherical", o.spherical);
   o.early_stop = cfg.get<bool>("early_stop", o.early_stop);
+  o.weight_decay = read_weight_decay(cfg)[0];
   if (o.steps < 0 || o.steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(o.steps));
   if (!(o.steps_per_d >= 0) || !std::isfinite(o.steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
   if (o.batch < 1 || o.batch > 1'000'000) cfg.fail("batch", "must be in 1..1e6, got " + std::to_string(o.batch));
-  for (double lr : cfg.get_each<double>("lr", o.lr))
-    if (!(lr > 0) || !std::isfinite(lr)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(lr));
+  for (double v : lr)
+    if (!(v > 0) || !std::isfinite(v)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(v));
+  o.schedule = LrScheduleOptions::from_config(cfg.child("schedule"), lr)[0];
   return o;
 }
 
-OnlineSgd::OnlineSgd(const OnlineSgdOptions& options, const std::vector<double>& lr, const models::Model& model)
-    : options_(options) {
-  const double d = static_cast<double>(model.base->d());
-  steps_ = options.steps_per_d > 0 ? static_cast<int64_t>(std::ceil(options.steps_per_d * d)) : options.steps;
-  std::vector<double> scaled;
-  for (double v : lr) scaled.push_back(options.lr_scaling == "inverse_d" ? v / d : v);
-  lr_ = per_replica(model.ctx, scaled);
+std::shared_ptr<OnlineSgd> OnlineSgd::from_config(const Config& cfg, const models::Model& model) {
+  auto o = OnlineSgdOptions::from_config(cfg);
+  const auto lr = cfg.get_each<double>("lr", o.lr);
+  return std::make_shared<OnlineSgd>(o, lr, model, LrScheduleOptions::from_config(cfg.child("schedule"), lr),
+                                     read_weight_decay(cfg));
 }
+
+std::vector<std::string> OnlineSgd::stackable() {
+  std::vector<std::string> keys{"lr", "weight_decay"};
+  for (const auto& k : LrScheduleOptions::stackable()) keys.push_back(k);
+  return keys;
+}
+
+OnlineSgd::OnlineSgd(const OnlineSgdOptions& options, const std::vector<double>& lr, const models::Model& model,
+                     std::vector<LrScheduleOptions> schedules, std::vector<double> weight_decay)
+    : options_(options),
+      steps_(step_budget(options.steps, options.steps_per_d, model.base->d())),
+      rates_(scaled_learning_rates(model.ctx, lr, std::move(schedules), options.schedule,
+                                   lr_scaling_factor(options.lr_scaling, model.base->d()), steps_,
+                                   weight_decay.empty() ? std::vector<double>{options.weight_decay}
+                                                        : std::move(weight_decay))) {}
 
 void OnlineSgd::train(models::Model& model, Monitor& monitor) {
   const GradPath path = parse_grad_path(options_.grad);
   set_requires_grad(*model.adapter, path == GradPath::kAutograd);
-  DataSampler sampler(model.ctx, options_.batch, model.base->d());
-  const bool noisy = model.teacher->tau().abs().max().item<double>() > 0;
+  OnlineStep stepper(model, options_.batch, path, options_.spherical);  // fused on the CPU where it applies
   const bool want_loss = monitor.wants_train_loss();
+  const bool watch_loss = want_loss || stepper.fused();
   at::Tensor loss_sum = at::zeros({model.ctx.replicas()}, model.ctx.options());
   int64_t loss_count = 0;
   {
@@ -51,15 +71,12 @@ void OnlineSgd::train(models::Model& model, Monitor& monitor) {
   }
   int64_t step = 1;
   for (; step <= steps_; ++step) {
-    const at::Tensor& x = sampler.next_inputs();  // [R, B, d]
-    at::Tensor wx, y;
-    {
-      at::NoGradGuard no_grad;
-      wx = model.base->preactivations(x);  // [R, B, k], shared by teacher and student
-      y = noisy ? model.teacher->labels(x, wx, sampler.next_noise()) : model.teacher->clean_labels(x, wx);
-    }
-    at::Tensor loss = compute_gradients(model, x, wx, y, path, want_loss);
-    gradient_step(*model.adapter, lr_, options_.spherical);
+    rates_.set_step(step - 1);  // in place, and only when a value changes
+    // Samples, labels, gradients, weight decay, update (trainers/online_step.h).
+    // The monitor watches the loss for divergence every step where it is computed anyway (the fused
+    // step always has it; the batched one costs ~6 us more per step for it), else at records (monitor.h).
+    at::Tensor loss = stepper.step(rates_.lr(), rates_.has_decay() ? rates_.decay() : at::Tensor(), watch_loss);
+    monitor.watch_step(step, loss);
     if (want_loss) {
       loss_sum.add_(loss);
       ++loss_count;

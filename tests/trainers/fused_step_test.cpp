@@ -133,14 +133,14 @@ TEST_CASE("fused step equals the reference with weight decay and without the sph
 }
 
 TEST_CASE("fused step splits replicas across threads with the same result", "[fused]") {
-  // Enough work (R B d >= 32768) for the parallel branch; compared against the reference.
+  // Enough work (R B d >= 131072, fused_step.cpp) for the parallel branch; compared against the reference.
   const int before = at::get_num_threads();
   at::set_num_threads(2);
   const int64_t replicas = 8, batch = 320;
   std::vector<lrlab::Config> cfgs;
   for (int64_t r = 0; r < replicas; ++r)
     cfgs.push_back(lrlab::Config::load_string("seed: " + std::to_string(r) +
-                                              "\ndtype: float64\nbase: {d: 16, k: 3, activation: {type: tanh}}\n"
+                                              "\ndtype: float64\nbase: {d: 64, k: 3, activation: {type: tanh}}\n"
                                               "adapter: {type: lora, rank: 2}\n"));
   auto fg = lrlab::build_group(cfgs);
   auto rg = lrlab::build_group(cfgs);
@@ -151,6 +151,11 @@ TEST_CASE("fused step splits replicas across threads with the same result", "[fu
   for (int s = 0; s < 3; ++s) {
     const at::Tensor fl = fused.step(lr, at::Tensor(), true).clone();
     CHECK(rel_err(fl, ref.step(lr, at::Tensor(), true)) < 1e-12);
+  }
+  if (lrlab::trainers::FusedStep::parallel_available()) {
+    CHECK(fused.fused_step()->threads_used() == 2);  // the parallel branch really ran
+  } else {
+    WARN("fused_step.cpp was built without OpenMP: replicas run on one thread");
   }
   for (size_t i = 0; i < 2; ++i)
     CHECK(rel_err(fg.model.adapter->parameters()[i]->value, rg.model.adapter->parameters()[i]->value) < 1e-12);
