@@ -327,6 +327,7 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
                     jobs, threads, dir));
 
   at::set_num_threads(threads);
+  set_blas_threads(threads);  // OpenBLAS keeps its own pool: limit it too (one process-wide setting)
   std::mutex write_mutex;
   std::atomic<size_t> next{0};
   std::atomic<size_t> runs_done{plan.runs.size() - remaining};

@@ -39,7 +39,9 @@ export CMAKE_POLICY_VERSION_MINIMUM=3.5   # CMake 4 refuses package configs writ
 
 args=(-DCMAKE_BUILD_TYPE=Release -DLRLAB_USE_PCH=ON
   "-DCMAKE_PREFIX_PATH=$DEPS/usr/lib/x86_64-linux-gnu/cmake;$DEPS/usr/lib/cmake;$DEPS/usr/share/cmake;$TORCH_PREFIX"
-  "-DCMAKE_CXX_FLAGS=-isystem $DEPS/usr/include")
+  # FMT_HEADER_ONLY: LibTorch 2.x bundles fmt 12 headers that shadow the Debian fmt 9 headers in
+  # .deps; header-only fmt avoids linking against a library of the other version.
+  "-DCMAKE_CXX_FLAGS=-isystem $DEPS/usr/include -DFMT_HEADER_ONLY=1")
 command -v ninja >/dev/null 2>&1 && [[ ! -f $BUILD_DIR/CMakeCache.txt ]] && args+=(-G Ninja)
 CUDA_ARCH=${CUDA_ARCH:-90}
 NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
