@@ -154,4 +154,25 @@ std::vector<double> read_weight_decay(const Config& cfg) {
   return wd;
 }
 
+std::vector<double> read_descent_options(const Config& cfg, double& lr, std::string& lr_scaling, std::string& grad,
+                                         bool& spherical, bool& early_stop, double& weight_decay) {
+  const std::vector<double> rates = cfg.get_each<double>("lr", lr);
+  lr = rates[0];
+  lr_scaling = cfg.get_choice("lr_scaling", lr_scaling, {"none", "inverse_d"});
+  grad = cfg.get_choice("grad", grad, {"analytic", "autograd"});
+  spherical = cfg.get<bool>("spherical", spherical);
+  early_stop = cfg.get<bool>("early_stop", early_stop);
+  weight_decay = read_weight_decay(cfg)[0];
+  for (double v : rates)
+    if (!(v > 0) || !std::isfinite(v)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(v));
+  return rates;
+}
+
+void read_step_budget(const Config& cfg, int64_t& steps, double& steps_per_d) {
+  steps = cfg.get<int64_t>("steps", steps);
+  steps_per_d = cfg.get<double>("steps_per_d", steps_per_d);
+  if (steps < 0 || steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(steps));
+  if (!(steps_per_d >= 0) || !std::isfinite(steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
+}
+
 }  // namespace lrlab::trainers

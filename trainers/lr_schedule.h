@@ -101,4 +101,15 @@ void apply_weight_decay(models::Adapter& adapter, const at::Tensor& decay);
 /// Reads `weight_decay` per replica from a trainer section (default 0; must be finite and >= 0).
 std::vector<double> read_weight_decay(const Config& cfg);
 
+/// The options every gradient-descent trainer (online_sgd, population_gd, offline_gd) reads alike:
+/// `lr` (per replica, each finite and > 0), `lr_scaling` (none | inverse_d), `grad` (analytic |
+/// autograd), `spherical`, `early_stop` and `weight_decay`. Each field's current value is its default;
+/// `lr` and `weight_decay` receive replica 0's value. Returns the per-replica learning rates.
+std::vector<double> read_descent_options(const Config& cfg, double& lr, std::string& lr_scaling, std::string& grad,
+                                         bool& spherical, bool& early_stop, double& weight_decay);
+
+/// Reads and validates the step budget: `steps` (0..2^40) and `steps_per_d` (finite, >= 0; when > 0
+/// the budget is ceil(steps_per_d * d)).
+void read_step_budget(const Config& cfg, int64_t& steps, double& steps_per_d);
+
 }  // namespace lrlab::trainers

@@ -87,17 +87,10 @@ OfflineGdOptions OfflineGdOptions::from_config(const Config& cfg, int64_t d) {
   o.epochs = cfg.get<int64_t>("epochs", o.epochs);
   o.steps = cfg.get<int64_t>("steps", o.steps);
   o.batch = read_batch_option(cfg, "batch", "full");
-  const std::vector<double> lr = cfg.get_each<double>("lr", o.lr);
-  o.lr = lr[0];
-  o.lr_scaling = cfg.get_choice("lr_scaling", o.lr_scaling, {"none", "inverse_d"});
-  o.grad = cfg.get_choice("grad", o.grad, {"analytic", "autograd"});
-  o.spherical = cfg.get<bool>("spherical", o.spherical);
-  o.early_stop = cfg.get<bool>("early_stop", o.early_stop);
-  o.weight_decay = read_weight_decay(cfg)[0];
+  const std::vector<double> lr =
+      read_descent_options(cfg, o.lr, o.lr_scaling, o.grad, o.spherical, o.early_stop, o.weight_decay);
   if (o.epochs < 0 || o.epochs > int64_t{1} << 30) cfg.fail("epochs", "must be in 0..2^30");
   if (o.steps < 0 || o.steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40 (0: use epochs)");
-  for (double v : lr)
-    if (!(v > 0) || !std::isfinite(v)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(v));
   o.schedule = LrScheduleOptions::from_config(cfg.child("schedule"), lr)[0];
   return o;
 }

@@ -13,21 +13,11 @@ int64_t step_budget(int64_t steps, double steps_per_d, int64_t d) {
 
 OnlineSgdOptions OnlineSgdOptions::from_config(const Config& cfg) {
   OnlineSgdOptions o;
-  o.steps = cfg.get<int64_t>("steps", o.steps);
-  o.steps_per_d = cfg.get<double>("steps_per_d", o.steps_per_d);
+  read_step_budget(cfg, o.steps, o.steps_per_d);
   o.batch = cfg.get<int64_t>("batch", o.batch);
-  const std::vector<double> lr = cfg.get_each<double>("lr", o.lr);
-  o.lr = lr[0];
-  o.lr_scaling = cfg.get_choice("lr_scaling", o.lr_scaling, {"none", "inverse_d"});
-  o.grad = cfg.get_choice("grad", o.grad, {"analytic", "autograd"});
-  o.spherical = cfg.get<bool>("spherical", o.spherical);
-  o.early_stop = cfg.get<bool>("early_stop", o.early_stop);
-  o.weight_decay = read_weight_decay(cfg)[0];
-  if (o.steps < 0 || o.steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(o.steps));
-  if (!(o.steps_per_d >= 0) || !std::isfinite(o.steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
+  const std::vector<double> lr =
+      read_descent_options(cfg, o.lr, o.lr_scaling, o.grad, o.spherical, o.early_stop, o.weight_decay);
   if (o.batch < 1 || o.batch > 1'000'000) cfg.fail("batch", "must be in 1..1e6, got " + std::to_string(o.batch));
-  for (double v : lr)
-    if (!(v > 0) || !std::isfinite(v)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(v));
   o.schedule = LrScheduleOptions::from_config(cfg.child("schedule"), lr)[0];
   return o;
 }

@@ -9,19 +9,9 @@ namespace lrlab::trainers {
 
 PopulationGdOptions PopulationGdOptions::from_config(const Config& cfg) {
   PopulationGdOptions o;
-  o.steps = cfg.get<int64_t>("steps", o.steps);
-  o.steps_per_d = cfg.get<double>("steps_per_d", o.steps_per_d);
-  const std::vector<double> lr = cfg.get_each<double>("lr", o.lr);
-  o.lr = lr[0];
-  o.lr_scaling = cfg.get_choice("lr_scaling", o.lr_scaling, {"none", "inverse_d"});
-  o.grad = cfg.get_choice("grad", o.grad, {"analytic", "autograd"});
-  o.spherical = cfg.get<bool>("spherical", o.spherical);
-  o.early_stop = cfg.get<bool>("early_stop", o.early_stop);
-  o.weight_decay = read_weight_decay(cfg)[0];
-  if (o.steps < 0 || o.steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(o.steps));
-  if (!(o.steps_per_d >= 0) || !std::isfinite(o.steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
-  for (double v : lr)
-    if (!(v > 0) || !std::isfinite(v)) cfg.fail("lr", "must be finite and > 0, got " + std::to_string(v));
+  read_step_budget(cfg, o.steps, o.steps_per_d);
+  const std::vector<double> lr =
+      read_descent_options(cfg, o.lr, o.lr_scaling, o.grad, o.spherical, o.early_stop, o.weight_decay);
   o.schedule = LrScheduleOptions::from_config(cfg.child("schedule"), lr)[0];
   return o;
 }
