@@ -12,6 +12,7 @@
 
 #include "apps/group_runner.h"
 #include "framework/config.h"
+#include "tests/support/group_fixtures.h"
 #include "framework/context.h"
 #include "framework/error.h"
 #include "models/metrics.h"
@@ -20,21 +21,10 @@
 #include "trainers/gradients.h"
 
 using namespace lrlab;
+using namespace lrlab::testing;
 using namespace lrlab::models;
 
 namespace {
-
-/// One config per replica (seeds first_seed, first_seed + 1, ...), stacked by build_group.
-std::vector<Config> replica_configs(const std::string& yaml, int replicas, int first_seed = 1) {
-  const Config root = Config::load_string(yaml, "<population_test>");
-  std::vector<Config> out;
-  for (int r = 0; r < replicas; ++r) {
-    Config c = root.clone();
-    c.set("seed", std::to_string(first_seed + r));
-    out.push_back(c);
-  }
-  return out;
-}
 
 std::string problem_yaml(int d, int k, const std::string& activation, const std::string& adapter, double tau,
                          int teacher_rank = 1) {

@@ -8,24 +8,13 @@
 
 #include "apps/group_runner.h"
 #include "framework/config.h"
+#include "tests/support/group_fixtures.h"
 #include "framework/error.h"
 
 using namespace lrlab;
+using namespace lrlab::testing;
 
 namespace {
-
-std::vector<RunRecord> records(int replicas) {
-  std::vector<RunRecord> out;
-  for (int r = 0; r < replicas; ++r) out.push_back(RunRecord{"run" + std::to_string(r), r});
-  return out;
-}
-
-std::vector<double> curve(const Recorder& rec, const std::string& run, const std::string& metric) {
-  std::vector<double> out;
-  for (const auto& row : rec.curves())
-    if (row.run == run && row.metric == metric) out.push_back(row.value);
-  return out;
-}
 
 /// configs/quickstart.yaml with `overrides`, one config per seed 0..replicas-1.
 std::vector<Config> quickstart(const std::vector<std::string>& overrides, int replicas) {
@@ -46,7 +35,7 @@ TEST_CASE("adam reduces the loss on the quickstart setting", "[adam]") {
   GroupOutcome out = run_group(quickstart({"trainer={type: adam, lr: 0.02, steps: 12000, schedule: {type: cosine}}",
                                            "metrics.names=[overlap, population_loss, train_loss]"},
                                           R),
-                               records(R));
+                               records(R, 0));
   for (int r = 0; r < R; ++r) {
     const std::string run = "run" + std::to_string(r);
     const auto pop = curve(*out.recorder, run, "population_loss");
@@ -71,7 +60,7 @@ adapter: {type: lora, rank: 1, lr_ratio: 2}
 trainer: {type: adamw, lr: 0.01, data: offline, n_per_d: 20, batch: 40, epochs: 40, weight_decay: 0.001}
 metrics: {names: [train_loss, population_loss]}
 )";
-  GroupOutcome out = run_group({Config::load_string(yaml, "<adam_test>")}, records(1));
+  GroupOutcome out = run_group({Config::load_string(yaml, "<adam_test>")}, records(1, 0));
   const auto train = curve(*out.recorder, "run0", "train_loss"), pop = curve(*out.recorder, "run0", "population_loss");
   INFO("train " << train.front() << " -> " << train.back() << ", population " << pop.front() << " -> " << pop.back());
   CHECK(out.group.trainer->steps() == 40 * 8);

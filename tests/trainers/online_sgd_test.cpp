@@ -9,27 +9,12 @@
 
 #include "apps/group_runner.h"
 #include "framework/config.h"
+#include "tests/support/group_fixtures.h"
 
 using namespace lrlab;
+using namespace lrlab::testing;
 
 namespace {
-
-std::vector<Config> replica_configs(const std::string& yaml, int replicas, int first_seed = 1) {
-  const Config root = Config::load_string(yaml, "<online_sgd_test>");
-  std::vector<Config> out;
-  for (int r = 0; r < replicas; ++r) {
-    Config c = root.clone();
-    c.set("seed", std::to_string(first_seed + r));
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::vector<RunRecord> records(int replicas) {
-  std::vector<RunRecord> out;
-  for (int r = 0; r < replicas; ++r) out.push_back(RunRecord{"run" + std::to_string(r), r + 1});
-  return out;
-}
 
 /// Mean over runs of `metric` at each recorded step: step -> mean.
 std::map<int64_t, double> mean_curve(const Recorder& rec, const std::string& metric, int runs) {

@@ -8,36 +8,13 @@
 
 #include "apps/group_runner.h"
 #include "framework/config.h"
+#include "tests/support/group_fixtures.h"
 #include "framework/error.h"
 
 using namespace lrlab;
+using namespace lrlab::testing;
 
 namespace {
-
-std::vector<Config> replica_configs(const std::string& yaml, int replicas, int first_seed = 1) {
-  const Config root = Config::load_string(yaml, "<population_gd_test>");
-  std::vector<Config> out;
-  for (int r = 0; r < replicas; ++r) {
-    Config c = root.clone();
-    c.set("seed", std::to_string(first_seed + r));
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::vector<RunRecord> records(int replicas) {
-  std::vector<RunRecord> out;
-  for (int r = 0; r < replicas; ++r) out.push_back(RunRecord{"run" + std::to_string(r), r + 1});
-  return out;
-}
-
-/// The curve of `metric` for run `run`: values in step order.
-std::vector<double> curve(const Recorder& rec, const std::string& run, const std::string& metric) {
-  std::vector<double> out;
-  for (const auto& row : rec.curves())
-    if (row.run == run && row.metric == metric) out.push_back(row.value);
-  return out;
-}
 
 }  // namespace
 

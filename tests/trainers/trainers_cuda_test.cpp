@@ -12,9 +12,11 @@
 
 #include "apps/group_runner.h"
 #include "framework/config.h"
+#include "tests/support/group_fixtures.h"
 #include "models/population.h"
 
 using namespace lrlab;
+using namespace lrlab::testing;
 
 namespace {
 
@@ -24,30 +26,6 @@ bool have_cuda() {
     FAIL("LRLAB_REQUIRE_CUDA=1 but CUDA is not available");
   WARN("CUDA not available: skipped");
   return false;
-}
-
-std::vector<Config> replica_configs(const std::string& yaml, int replicas) {
-  const Config root = Config::load_string(yaml, "<trainers_cuda_test>");
-  std::vector<Config> out;
-  for (int r = 0; r < replicas; ++r) {
-    Config c = root.clone();
-    c.set("seed", std::to_string(r + 1));
-    out.push_back(c);
-  }
-  return out;
-}
-
-std::vector<RunRecord> records(int replicas) {
-  std::vector<RunRecord> out;
-  for (int r = 0; r < replicas; ++r) out.push_back(RunRecord{"run" + std::to_string(r), r + 1});
-  return out;
-}
-
-std::vector<double> curve(const Recorder& rec, const std::string& run, const std::string& metric) {
-  std::vector<double> out;
-  for (const auto& row : rec.curves())
-    if (row.run == run && row.metric == metric) out.push_back(row.value);
-  return out;
 }
 
 }  // namespace
