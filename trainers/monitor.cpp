@@ -133,6 +133,24 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
   return recorder_.none_active();
 }
 
+bool Monitor::end_step(int64_t step, models::Model& model, const at::Tensor& loss) {
+  if (wants_train_loss_ && loss.defined()) {
+    if (loss_sum_.defined()) {
+      loss_sum_.add_(loss);
+    } else {
+      loss_sum_ = loss.detach().clone();
+    }
+    ++loss_count_;
+  }
+  if (!due(step)) return false;
+  at::NoGradGuard no_grad;
+  const at::Tensor mean = loss_count_ ? loss_sum_ / static_cast<double>(loss_count_) : at::Tensor();
+  const bool stop = record(step, model, mean);
+  if (loss_sum_.defined()) loss_sum_.zero_();
+  loss_count_ = 0;
+  return stop;
+}
+
 void Monitor::finish(int64_t steps) {
   recorder_.finish(steps);
   if (progress_) progress_->finish();

@@ -56,6 +56,10 @@ class Monitor {
   /// when training should stop (no run is still active). Throws Interrupted on SIGINT/SIGTERM and
   /// Cancelled when the cancel flag is set.
   bool record(int64_t step, models::Model& model, const at::Tensor& train_loss);
+  /// Ends step `step` of a trainer that measures its training loss each step: adds `loss` [R] (may be
+  /// undefined) to the running mean when train_loss is recorded, and records every metric when due,
+  /// with that mean as train_loss. Returns true when training should stop.
+  bool end_step(int64_t step, models::Model& model, const at::Tensor& loss);
   /// Ends the run after `steps` steps.
   void finish(int64_t steps);
   /// Whether `train_loss` is recorded.
@@ -64,6 +68,8 @@ class Monitor {
   void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
  private:
+  at::Tensor loss_sum_;      // running sum of the training loss since the last record [R]
+  int64_t loss_count_ = 0;  // steps in loss_sum_
   /// Marks runs whose watched losses or whose parameters are non-finite as diverged.
   void check_divergence(int64_t step, models::Model& model);
   /// Copies an active replica's parameters into every diverged replica, so that Inf and NaN cannot

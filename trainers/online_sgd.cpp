@@ -50,8 +50,6 @@ void OnlineSgd::train(models::Model& model, Monitor& monitor) {
   OnlineStep stepper(model, options_.batch, path, options_.spherical);  // fused on the CPU where it applies
   const bool want_loss = monitor.wants_train_loss();
   const bool watch_loss = want_loss || stepper.fused();
-  at::Tensor loss_sum = at::zeros({model.ctx.replicas()}, model.ctx.options());
-  int64_t loss_count = 0;
   {
     at::NoGradGuard no_grad;
     if (monitor.record(0, model, at::Tensor())) {
@@ -67,18 +65,7 @@ void OnlineSgd::train(models::Model& model, Monitor& monitor) {
     // step always has it; the batched one costs ~6 us more per step for it), else at records (monitor.h).
     at::Tensor loss = stepper.step(rates_.lr(), rates_.has_decay() ? rates_.decay() : at::Tensor(), watch_loss);
     monitor.watch_step(step, loss);
-    if (want_loss) {
-      loss_sum.add_(loss);
-      ++loss_count;
-    }
-    if (monitor.due(step)) {
-      at::NoGradGuard no_grad;
-      at::Tensor mean_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : at::Tensor();
-      const bool stop = monitor.record(step, model, mean_loss);
-      loss_sum.zero_();
-      loss_count = 0;
-      if (stop) break;
-    }
+    if (monitor.end_step(step, model, loss)) break;
   }
   set_requires_grad(*model.adapter, false);
   monitor.finish(std::min(step, steps_));

@@ -42,9 +42,6 @@ void PopulationGd::train(models::Model& model, Monitor& monitor) {
                                                 : models::PopulationGradPath::kAnalytic;
   set_requires_grad(*model.adapter, false);
   const models::PopulationObjective objective(model);  // teacher term / linearized coefficients, once
-  const bool want_loss = monitor.wants_train_loss();
-  at::Tensor loss_sum = at::zeros({model.ctx.replicas()}, at::TensorOptions().dtype(at::kDouble).device(model.ctx.device));
-  int64_t loss_count = 0;
   {
     at::NoGradGuard no_grad;
     if (monitor.record(0, model, at::Tensor())) {
@@ -58,18 +55,7 @@ void PopulationGd::train(models::Model& model, Monitor& monitor) {
     rates_.set_step(step - 1);
     if (rates_.has_decay()) apply_weight_decay(*model.adapter, rates_.decay());
     gradient_step(*model.adapter, rates_.lr(), options_.spherical);
-    if (want_loss) {
-      loss_sum.add_(loss);
-      ++loss_count;
-    }
-    if (monitor.due(step)) {
-      at::NoGradGuard no_grad;
-      at::Tensor mean_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : at::Tensor();
-      const bool stop = monitor.record(step, model, mean_loss);
-      loss_sum.zero_();
-      loss_count = 0;
-      if (stop) break;
-    }
+    if (monitor.end_step(step, model, loss)) break;
   }
   monitor.finish(std::min(step, steps_));
 }
