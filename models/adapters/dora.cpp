@@ -11,17 +11,7 @@ namespace lrlab::models {
 
 DoraOptions DoraOptions::from_config(const Config& cfg, int64_t d, int64_t k) {
   DoraOptions o;
-  o.rank = cfg.get<int64_t>("rank", o.rank);
-  o.alpha = cfg.get_each<double>("alpha", o.alpha)[0];
-  o.scaling = cfg.get_choice("scaling", o.scaling, {"standard", "rs"});
-  o.init_a = cfg.get_choice("init_a", o.init_a, {"gaussian", "kaiming", "orthogonal"});
-  o.lr_ratio = cfg.get<double>("lr_ratio", o.lr_ratio);
-  if (o.rank < 1 || o.rank > std::min(d, k))
-    cfg.fail("rank", "must be in 1..min(k, d) = " + std::to_string(std::min(d, k)) + ", got " +
-                         std::to_string(o.rank));
-  for (double a : cfg.get_each<double>("alpha", o.alpha))
-    if (!std::isfinite(a) || a == 0) cfg.fail("alpha", "must be finite and non-zero");
-  if (!(o.lr_ratio > 0) || !std::isfinite(o.lr_ratio)) cfg.fail("lr_ratio", "must be finite and > 0");
+  read_factor_options(cfg, d, k, o.rank, o.alpha, o.scaling, o.init_a, o.lr_ratio);
   return o;
 }
 

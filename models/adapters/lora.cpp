@@ -9,25 +9,30 @@
 
 namespace lrlab::models {
 
+void read_factor_options(const Config& cfg, int64_t d, int64_t k, int64_t& rank, double& alpha, std::string& scaling,
+                         std::string& init_a, double& lr_ratio) {
+  rank = cfg.get<int64_t>("rank", rank);
+  const std::vector<double> alphas = cfg.get_each<double>("alpha", alpha);
+  alpha = alphas[0];
+  scaling = cfg.get_choice("scaling", scaling, {"standard", "rs"});
+  init_a = cfg.get_choice("init_a", init_a, {"gaussian", "kaiming", "orthogonal"});
+  lr_ratio = cfg.get<double>("lr_ratio", lr_ratio);
+  if (rank < 1 || rank > std::min(d, k))
+    cfg.fail("rank", "must be in 1..min(k, d) = " + std::to_string(std::min(d, k)) + ", got " + std::to_string(rank));
+  for (double a : alphas)
+    if (!std::isfinite(a) || a == 0) cfg.fail("alpha", "must be finite and non-zero");
+  if (!(lr_ratio > 0) || !std::isfinite(lr_ratio)) cfg.fail("lr_ratio", "must be finite and > 0");
+}
+
 LoraOptions LoraOptions::from_config(const Config& cfg, int64_t d, int64_t k) {
   LoraOptions o;
-  o.rank = cfg.get<int64_t>("rank", o.rank);
-  o.alpha = cfg.get_each<double>("alpha", o.alpha)[0];
-  o.scaling = cfg.get_choice("scaling", o.scaling, {"standard", "rs"});
+  read_factor_options(cfg, d, k, o.rank, o.alpha, o.scaling, o.init_a, o.lr_ratio);
   o.init = cfg.get_choice("init", o.init, {"default", "pissa", "spectral"});
-  o.init_a = cfg.get_choice("init_a", o.init_a, {"gaussian", "kaiming", "orthogonal"});
   o.init_samples = cfg.get<int64_t>("init_samples", o.init_samples);
   o.init_scale = cfg.get<double>("init_scale", o.init_scale);
-  o.lr_ratio = cfg.get<double>("lr_ratio", o.lr_ratio);
-  if (o.rank < 1 || o.rank > std::min(d, k))
-    cfg.fail("rank", "must be in 1..min(k, d) = " + std::to_string(std::min(d, k)) + ", got " +
-                         std::to_string(o.rank));
-  for (double a : cfg.get_each<double>("alpha", o.alpha))
-    if (!std::isfinite(a) || a == 0) cfg.fail("alpha", "must be finite and non-zero");
   if (o.init_samples < 1 || o.init_samples > 10'000'000)
     cfg.fail("init_samples", "must be in 1..1e7, got " + std::to_string(o.init_samples));
   if (!(o.init_scale > 0) || !std::isfinite(o.init_scale)) cfg.fail("init_scale", "must be finite and > 0");
-  if (!(o.lr_ratio > 0) || !std::isfinite(o.lr_ratio)) cfg.fail("lr_ratio", "must be finite and > 0");
   return o;
 }
 

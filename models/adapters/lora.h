@@ -71,6 +71,11 @@ class Lora : public Adapter {
   at::Tensor ax_;       // A x [R, B, r] of the last forward
 };
 
+/// Reads the options `lora` and `dora` share (rank in 1..min(k, d), alpha per replica and non-zero,
+/// scaling, init_a, lr_ratio > 0) into the given fields, whose current values are the defaults.
+void read_factor_options(const Config& cfg, int64_t d, int64_t k, int64_t& rank, double& alpha, std::string& scaling,
+                         std::string& init_a, double& lr_ratio);
+
 /// Draws A [r, d] by `init` (gaussian | kaiming | orthogonal) in float64 on the CPU.
 at::Tensor draw_lora_a(const std::string& init, int64_t r, int64_t d, at::Generator& gen);
 
