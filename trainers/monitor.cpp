@@ -133,6 +133,13 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
   return recorder_.none_active();
 }
 
+bool Monitor::start(models::Model& model) {
+  at::NoGradGuard no_grad;
+  if (!record(0, model, at::Tensor())) return false;
+  finish(0);
+  return true;
+}
+
 bool Monitor::end_step(int64_t step, models::Model& model, const at::Tensor& loss) {
   if (wants_train_loss_ && loss.defined()) {
     if (loss_sum_.defined()) {

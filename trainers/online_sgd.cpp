@@ -50,12 +50,9 @@ void OnlineSgd::train(models::Model& model, Monitor& monitor) {
   OnlineStep stepper(model, options_.batch, path, options_.spherical);  // fused on the CPU where it applies
   const bool want_loss = monitor.wants_train_loss();
   const bool watch_loss = want_loss || stepper.fused();
-  {
-    at::NoGradGuard no_grad;
-    if (monitor.record(0, model, at::Tensor())) {
-      monitor.finish(0);
-      return;
-    }
+  if (monitor.start(model)) {
+    set_requires_grad(*model.adapter, false);
+    return;
   }
   int64_t step = 1;
   for (; step <= steps_; ++step) {

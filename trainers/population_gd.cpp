@@ -42,13 +42,7 @@ void PopulationGd::train(models::Model& model, Monitor& monitor) {
                                                 : models::PopulationGradPath::kAnalytic;
   set_requires_grad(*model.adapter, false);
   const models::PopulationObjective objective(model);  // teacher term / linearized coefficients, once
-  {
-    at::NoGradGuard no_grad;
-    if (monitor.record(0, model, at::Tensor())) {
-      monitor.finish(0);
-      return;
-    }
-  }
+  if (monitor.start(model)) return;
   int64_t step = 1;
   for (; step <= steps_; ++step) {
     const at::Tensor loss = objective.gradients(model, path);  // [R] float64, grads set
