@@ -27,6 +27,7 @@
 #include "framework/error.h"
 #include "framework/system_info.h"
 #include "trainers/online_step.h"
+#include "trainers/update_rules/sgd.h"
 
 #ifndef LRLAB_SOURCE_DIR
 #define LRLAB_SOURCE_DIR "."
@@ -80,18 +81,19 @@ json time_path(lrlab::BuiltGroup& group, const StepConfig& c, const std::string&
                c10::Device device) {
   json out;
   const tr::GradPath grad = path == "autograd" ? tr::GradPath::kAutograd : tr::GradPath::kAnalytic;
-  tr::OnlineStep step(group.model, c.batch, grad, /*spherical=*/true, /*allow_fused=*/path == "fused");
-  trace("  implementation: " + step.implementation());
-  out["implementation"] = step.implementation();
-  if (path == "fused" && !step.fused()) {
+  tr::Sgd rule;
+  tr::OnlineStep step(group.model, c.batch, grad, /*spherical=*/true, rule, /*allow_kernel=*/path == "fused");
+  trace("  implementation: " + step.path());
+  out["implementation"] = step.path();
+  if (path == "fused" && !step.kernel()) {
     out["us_per_replica_step"] = nullptr;
     return out;
   }
   const at::Tensor lr = lrlab::per_replica(group.model.ctx, std::vector<double>(c.replicas, 0.1 / c.d));
   trace("  first step");
-  step.step(lr, at::Tensor(), false);
+  step.step(1, lr, at::Tensor(), false);
   trace("  timing");
-  const lrlab::bench::Timing t = lrlab::bench::time_calls([&] { step.step(lr, at::Tensor(), false); }, o.min_time,
+  const lrlab::bench::Timing t = lrlab::bench::time_calls([&] { step.step(1, lr, at::Tensor(), false); }, o.min_time,
                                                           device);
   const double r = static_cast<double>(c.replicas);
   out["us_per_replica_step"] = t.best * 1e6 / r;
@@ -139,23 +141,24 @@ json long_run(const Options& o, c10::Device device) {
   StepConfig c{"rank1", 100, 4, 1, 1};
   for (const std::string path : {"fused", "batched"}) {
     auto group = lrlab::bench::build_step_group(c, o.device, o.dtype);
-    tr::OnlineStep step(group.model, 1, tr::GradPath::kAnalytic, true, path == "fused");
-    if (path == "fused" && !step.fused()) continue;
+    tr::Sgd rule;
+    tr::OnlineStep step(group.model, 1, tr::GradPath::kAnalytic, true, rule, path == "fused");
+    if (path == "fused" && !step.kernel()) continue;
     const at::Tensor lr = lrlab::per_replica(group.model.ctx, {0.1 / c.d});
-    for (int i = 0; i < 1000; ++i) step.step(lr, at::Tensor(), true);
+    for (int i = 0; i < 1000; ++i) step.step(1, lr, at::Tensor(), true);
     json samples = json::array();
     const int64_t start = lrlab::bench::rss_bytes();
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t every = std::max<int64_t>(1, o.long_steps / 10);
     for (int64_t s = 1; s <= o.long_steps; ++s) {
-      step.step(lr, at::Tensor(), true);
+      step.step(1, lr, at::Tensor(), true);
       if (s % every == 0) samples.push_back({{"step", s}, {"rss_mb", lrlab::bench::rss_bytes() / 1048576.0}});
     }
     lrlab::bench::synchronize(device);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int64_t end = lrlab::bench::rss_bytes();
     json r = {{"path", path},
-              {"implementation", step.implementation()},
+              {"implementation", step.path()},
               {"config", c.label()},
               {"steps", o.long_steps},
               {"seconds", secs},

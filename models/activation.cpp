@@ -225,3 +225,11 @@ at::Tensor gauss_hermite_expectation(const Activation& act, const at::Tensor& sa
 std::shared_ptr<Activation> make_activation(const Config& cfg) { return activation_registry().make(cfg, "relu"); }
 
 }  // namespace lrlab::models
+
+namespace lrlab::models {
+
+void Activation::cpu_values(const double*, double*, double*, int64_t) const {
+  throw Error("activation '" + type() + "' has no scalar CPU kernel (has_cpu_values() is false)");
+}
+
+}  // namespace lrlab::models

@@ -30,6 +30,13 @@ class Activation {
   /// The default is 2-D Gauss-Hermite quadrature on the covariance [[saa, sab], [sab, sbb]];
   /// activations with a closed form (relu, erf, hermite) override it. Never NaN for zero vectors.
   virtual at::Tensor kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::Tensor& sab) const;
+  /// True when this activation provides the scalar CPU kernel `cpu_values` (used by the fast
+  /// online-SGD path; every built-in one does). Default: false.
+  virtual bool has_cpu_values() const { return false; }
+  /// Scalar CPU kernel: v[i] = sigma(z[i]) and, when dv is not null, dv[i] = sigma'(z[i]) for i < n,
+  /// in double precision, the same expressions as `value`/`derivative` (tests check them against each
+  /// other). v may alias z. The default throws (check has_cpu_values first).
+  virtual void cpu_values(const double* z, double* v, double* dv, int64_t n) const;
   /// True when `kernel` is a closed form (exact); false when it is quadrature.
   virtual bool kernel_is_exact() const { return false; }
   /// Number of Gauss-Hermite nodes per dimension used by the quadrature kernel.

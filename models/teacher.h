@@ -7,6 +7,7 @@
 #include <string>
 
 #include "models/base_network.h"
+#include "models/teacher_kernel.h"
 
 namespace lrlab::models {
 
@@ -40,6 +41,12 @@ class Teacher {
   }
   /// The base network it perturbs.
   virtual const BaseNetwork& base() const = 0;
+  /// The CPU kernel of this teacher for `dtype` (models/teacher_kernel.h), or nullptr with `why` set.
+  /// Default: none.
+  virtual std::unique_ptr<TeacherKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) const {
+    if (why) *why = "teacher '" + type() + "' provides no CPU kernel";
+    return nullptr;
+  }
 };
 
 }  // namespace lrlab::models

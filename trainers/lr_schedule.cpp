@@ -135,18 +135,6 @@ LearningRates scaled_learning_rates(const Context& ctx, const std::vector<double
   return LearningRates(ctx, std::move(base), std::move(schedules), total, std::move(weight_decay));
 }
 
-void apply_weight_decay(models::Adapter& adapter, const at::Tensor& decay) {
-  if (!decay.defined()) return;
-  at::NoGradGuard no_grad;
-  for (auto* p : adapter.parameters()) {
-    if (p->on_sphere) continue;
-    std::vector<int64_t> shape(p->value.dim(), 1);
-    shape[0] = -1;
-    // theta <- theta - (lr_s wd) lr_scale theta, in place: [R] viewed as [R, 1, ...].
-    p->value.addcmul_(p->value, decay.view(shape), -p->lr_scale);
-  }
-}
-
 std::vector<double> read_weight_decay(const Config& cfg) {
   auto wd = cfg.get_each<double>("weight_decay", 0.0);
   for (double v : wd)

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "framework/context.h"
+#include "trainers/parameter_ops.h"
 
 namespace lrlab {
 class Config;
@@ -93,10 +94,6 @@ LearningRates scaled_learning_rates(const Context& ctx, const std::vector<double
                                     std::vector<LrScheduleOptions> schedules, const LrScheduleOptions& fallback,
                                     double factor, int64_t total, std::vector<double> weight_decay);
 
-/// Decoupled weight decay (AdamW-style, applied to the parameters before the gradient step):
-/// theta <- theta - lr_s * weight_decay * lr_scale * theta for every parameter NOT on the sphere
-/// (a unit vector has no scale to decay). `decay` [R] = lr_s * weight_decay.
-void apply_weight_decay(models::Adapter& adapter, const at::Tensor& decay);
 
 /// Reads `weight_decay` per replica from a trainer section (default 0; must be finite and >= 0).
 std::vector<double> read_weight_decay(const Config& cfg);

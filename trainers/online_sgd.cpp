@@ -4,6 +4,7 @@
 
 #include "framework/config.h"
 #include "trainers/online_step.h"
+#include "trainers/update_rules/sgd.h"
 
 namespace lrlab::trainers {
 
@@ -47,9 +48,10 @@ OnlineSgd::OnlineSgd(const OnlineSgdOptions& options, const std::vector<double>&
 void OnlineSgd::train(models::Model& model, Monitor& monitor) {
   const GradPath path = parse_grad_path(options_.grad);
   set_requires_grad(*model.adapter, path == GradPath::kAutograd);
-  OnlineStep stepper(model, options_.batch, path, options_.spherical);  // fused on the CPU where it applies
+  Sgd rule;
+  OnlineStep stepper(model, options_.batch, path, options_.spherical, rule);  // kernel path where it applies
   const bool want_loss = monitor.wants_train_loss();
-  const bool watch_loss = want_loss || stepper.fused();
+  const bool watch_loss = want_loss || stepper.kernel();
   if (monitor.start(model)) {
     set_requires_grad(*model.adapter, false);
     return;
@@ -60,7 +62,7 @@ void OnlineSgd::train(models::Model& model, Monitor& monitor) {
     // Samples, labels, gradients, weight decay, update (trainers/online_step.h).
     // The monitor watches the loss for divergence every step where it is computed anyway (the fused
     // step always has it; the batched one costs ~6 us more per step for it), else at records (monitor.h).
-    at::Tensor loss = stepper.step(rates_.lr(), rates_.has_decay() ? rates_.decay() : at::Tensor(), watch_loss);
+    at::Tensor loss = stepper.step(step, rates_.lr(), rates_.has_decay() ? rates_.decay() : at::Tensor(), watch_loss);
     monitor.watch_step(step, loss);
     if (monitor.end_step(step, model, loss)) break;
   }

@@ -1,16 +1,17 @@
 #pragma once
-/// One step of online SGD for every replica of a model, the way the `online_sgd` trainer takes it:
-/// fresh samples, labels, gradients, (weight decay,) update. The trainer's loop and the benchmark
-/// (bench/) call this same function, so the benchmark measures the trainer's own code path.
+/// One step of online training for every replica of a model: fresh samples, labels, gradients, and the
+/// update (trainers/update_rule.h, with the shared steps of trainers/parameter_ops.h). The descent loop
+/// and the benchmark (bench/) call this same class, so the benchmark measures the trainer's own path.
 ///
-/// Two implementations, chosen once at construction:
-///  - fused (CPU, analytic gradients, rank1/lora adapters, low_rank teacher, a registered activation):
-///    trainers/fused_step.h, plain loops per replica, no LibTorch operation per step;
-///  - batched ATen (everything else, CUDA included): DataSampler::next_inputs, W x shared by teacher
-///    and student, compute_gradients, apply_weight_decay, gradient_step, each a few tensor ops over
-///    the whole [R, B, ...] group.
-/// Both draw the same samples (per-replica streams on the CPU) and compute the same update to
-/// rounding (tests/trainers/fused_step_test.cpp).
+/// Three paths, chosen once at construction (one place decides; `path()` says which ran and why):
+///  - kernel: on the CPU, analytic gradients, when the adapter, the teacher and the activation each
+///    provide a CPU kernel and the update rule has a raw version: trainers/kernel_step.h runs each
+///    replica's whole step (sampling, forward, backward, update) in plain loops;
+///  - batched: tensor ops over the whole [R, B, ...] group (any device): DataSampler::next_inputs,
+///    W x shared by teacher and student, compute_gradients, apply_updates;
+///  - autograd: as batched, with the gradient from autograd through the same forward pass.
+/// The kernel and batched paths draw the same samples (per-replica CPU streams) and compute the same
+/// update to rounding (tests/trainers/kernel_step_test.cpp checks every registered adapter).
 
 #include <ATen/ATen.h>
 
@@ -19,39 +20,44 @@
 
 #include "models/register.h"
 #include "trainers/data_sampler.h"
-#include "trainers/fused_step.h"
 #include "trainers/gradients.h"
 
 namespace lrlab::trainers {
 
-/// The online-SGD step of one model (built once per training run; holds the sampler).
+class KernelStep;
+class UpdateRule;
+
+/// The online step of one model (built once per training run; holds the sampler).
 class OnlineStep {
  public:
-  /// `batch`: samples per step B; `path`: gradient path (autograd marks the parameters as requiring
-  /// grad); `spherical`: Riemannian step on the sphere; `allow_fused`: use the fused CPU step where
-  /// it applies (analytic path only).
-  OnlineStep(models::Model& model, int64_t batch, GradPath path, bool spherical, bool allow_fused = true);
-  /// One step of every replica with learning rates lr [R] and, when defined, decay [R] = lr *
-  /// weight_decay (decoupled weight decay). Returns the loss [R] of the step's batch when
-  /// `want_loss` (valid until the next step), else an undefined tensor.
-  at::Tensor step(const at::Tensor& lr, const at::Tensor& decay, bool want_loss);
-  /// True when the fused CPU step is in use.
-  bool fused() const { return fused_ != nullptr; }
-  /// The fused step (nullptr when the batched path is in use).
-  const FusedStep* fused_step() const { return fused_.get(); }
-  /// "fused" or "batched (<why the fused step does not apply>)".
-  const std::string& implementation() const { return implementation_; }
+  /// `batch`: samples per step B; `path`: analytic or autograd gradients; `spherical`: tangent
+  /// projection on the sphere; `rule`: the update rule (kept by reference, must outlive this);
+  /// `allow_kernel`: use the kernel path where it applies.
+  OnlineStep(models::Model& model, int64_t batch, GradPath path, bool spherical, UpdateRule& rule,
+             bool allow_kernel = true);
+  ~OnlineStep();
+  /// Update `step` (counted from 1) of every replica with learning rates lr [R] (before each
+  /// parameter's lr_scale) and, when defined, decay [R] = lr * weight_decay. Returns the loss [R] of the
+  /// step's batch when `want_loss` (valid until the next step), else an undefined tensor.
+  at::Tensor step(int64_t step, const at::Tensor& lr, const at::Tensor& decay, bool want_loss);
+  /// True when the kernel path is in use.
+  bool kernel() const { return kernel_ != nullptr; }
+  /// The kernel step (nullptr on the batched and autograd paths).
+  const KernelStep* kernel_step() const { return kernel_.get(); }
+  /// "kernel", "batched (<why the kernel path does not apply>)" or "autograd".
+  const std::string& path() const { return path_; }
   /// The sampler (its per-replica streams).
   DataSampler& sampler() { return sampler_; }
 
  private:
   models::Model& model_;
-  GradPath path_;
+  GradPath grad_path_;
   bool spherical_;
+  UpdateRule& rule_;
   bool noisy_;  // some replica has label noise: eps is drawn every step
   DataSampler sampler_;
-  std::unique_ptr<FusedStep> fused_;
-  std::string implementation_;
+  std::unique_ptr<KernelStep> kernel_;
+  std::string path_;
 };
 
 }  // namespace lrlab::trainers

@@ -4,6 +4,8 @@
 #include "trainers/online_sgd.h"
 #include "trainers/population_gd.h"
 #include "trainers/trainer.h"
+#include "trainers/update_rule.h"
+#include "trainers/update_rules/sgd.h"
 
 namespace lrlab::trainers {
 
@@ -31,6 +33,16 @@ TrainerRegistry& trainer_registry() {
   static TrainerRegistry registry = [] {
     TrainerRegistry r("trainer");
     register_trainers(r);
+    return r;
+  }();
+  return registry;
+}
+
+UpdateRuleRegistry& update_rule_registry() {
+  static UpdateRuleRegistry registry = [] {
+    UpdateRuleRegistry r("update rule");
+    r.add("sgd", [](const Config& cfg, int64_t replicas) { return Sgd::from_config(cfg, replicas); },
+          "gradient descent theta <- theta - eta g (spherical step on the sphere, decoupled weight decay)");
     return r;
   }();
   return registry;

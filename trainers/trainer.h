@@ -22,6 +22,13 @@ class Trainer {
   virtual bool early_stop() const = 0;
   /// Trains `model` in place, recording through `monitor` (which it calls at step 0 too).
   virtual void train(models::Model& model, Monitor& monitor) = 0;
+  /// Which computation path the last `train` ran and why, e.g. "kernel", "batched (adapter 'x' provides
+  /// no CPU kernel)", "autograd", "population" (empty before train). Printed once in the run log and
+  /// written to meta.yaml per group.
+  virtual std::string path() const { return path_; }
+
+ protected:
+  std::string path_;  ///< set by train()
 };
 
 /// Default `trainer.type`.
@@ -32,10 +39,10 @@ using TrainerRegistry = Registry<Trainer, const models::Model&>;
 /// The trainer registry (filled on first use, in register.cpp).
 TrainerRegistry& trainer_registry();
 
-/// Takes one step on every parameter: spherical (Riemannian) for parameters on the sphere when
-/// `spherical`, plain gradient descent otherwise. `lr` [R] is the per-replica learning rate; each
-/// parameter's lr_scale multiplies it.
-///   spherical: grad_tan = grad - <grad, u> u;  u <- (u - lr grad_tan) / ||u - lr grad_tan||
+/// One plain SGD update of every parameter (the `sgd` rule through apply_updates, without weight
+/// decay): the spherical step for parameters on the sphere when `spherical`. `lr` [R] per replica;
+/// each parameter's lr_scale multiplies it.
 void gradient_step(models::Adapter& adapter, const at::Tensor& lr, bool spherical);
+
 
 }  // namespace lrlab::trainers

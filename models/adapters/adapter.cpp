@@ -23,3 +23,12 @@ at::Tensor Adapter::row_space(int64_t r) const {
 }
 
 }  // namespace lrlab::models
+
+namespace lrlab::models {
+
+std::unique_ptr<AdapterKernelBase> Adapter::cpu_kernel(at::ScalarType, std::string* why) {
+  if (why) *why = "adapter '" + type() + "' provides no CPU kernel";
+  return nullptr;
+}
+
+}  // namespace lrlab::models

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "models/adapters/adapter_kernel.h"
 #include "models/base_network.h"
 #include "models/teacher.h"
 
@@ -70,6 +71,9 @@ class Adapter {
   virtual at::Tensor row_space(int64_t r) const;
   /// Called after every parameter update (e.g. to keep derived quantities in sync).
   virtual void after_update() {}
+  /// The CPU kernel of this adapter for `dtype` (models/adapters/adapter_kernel.h), used by the fast
+  /// online-SGD path; nullptr when there is none, with `why` (if given) saying why. Default: none.
+  virtual std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why);
 
   /// The base network this adapter modifies.
   const BaseNetwork& base() const { return *base_; }
