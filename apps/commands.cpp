@@ -7,62 +7,18 @@
 #include <iostream>
 
 #include "apps/gradcheck_command.h"
-#include "apps/group_runner.h"
-#include "apps/study_runner.h"
 #include "framework/config.h"
 #include "framework/interrupt.h"
-#include "framework/study/plot.h"
-#include "framework/study/sweep.h"
 #include "models/activation_registry.h"
 #include "models/metrics.h"
 #include "models/register.h"
+#include "study/defaults.h"
+#include "study/group_runner.h"
+#include "study/plot.h"
+#include "study/runner.h"
 #include "trainers/trainer.h"
 
 namespace lrlab {
-
-namespace {
-
-/// The default of `dotted_key` (canonical YAML text) when the file omits it but the component it
-/// belongs to has one (e.g. trainer.batch), else "". Built from the config without its study.
-std::string default_value(const Config& root, const std::string& dotted_key) {
-  try {
-    Config run = root.clone();
-    run.erase("study");
-    build_group({run});
-    return Config::load_string(run.resolved_yaml(), "<resolved>").value_text(dotted_key);
-  } catch (const std::exception&) {
-    return "";  // the config is broken elsewhere: the caller reports its own error
-  }
-}
-
-/// The dotted keys a `study.sweep` / `study.zip` mapping varies (nested maps flattened).
-void swept_keys(const YAML::Node& node, const std::string& prefix, std::vector<std::string>& out) {
-  if (!node.IsMap()) return;
-  for (const auto& kv : node) {
-    const std::string key = prefix + kv.first.Scalar();
-    if (kv.second.IsMap()) swept_keys(kv.second, key + ".", out);
-    else out.push_back(key);
-  }
-}
-
-/// Writes the defaults of swept keys that the file omits into the document, so a study may sweep
-/// any option (e.g. base.zero_base) and not only those the file spells out.
-void fill_swept_defaults(Config& root) {
-  const std::string study_text = root.value_text("study");
-  if (study_text.empty()) return;
-  const YAML::Node study = YAML::Load(study_text);
-  if (!study.IsMap()) return;
-  std::vector<std::string> keys;
-  for (const char* section : {"sweep", "zip"})
-    if (study[section].IsDefined()) swept_keys(study[section], "", keys);
-  for (const auto& key : keys) {
-    if (!root.value_text(key).empty()) continue;
-    const std::string value = default_value(root, key);
-    if (!value.empty()) root.set(key, value);
-  }
-}
-
-}  // namespace
 
 Config load_with_overrides(const std::string& path, const std::vector<std::string>& overrides) {
   Config root = Config::load_file(path);
@@ -73,11 +29,11 @@ Config load_with_overrides(const std::string& path, const std::vector<std::strin
       // `key=value` must name an existing key; a key the file omits but that has a default exists too.
       const auto eq = assignment.find('=');
       if (assignment.empty() || assignment[0] == '+' || eq == std::string::npos) throw;
-      if (default_value(root, assignment.substr(0, eq)).empty()) throw;
+      if (study::default_value(root, assignment.substr(0, eq)).empty()) throw;
       root.apply_override("+" + assignment);
     }
   }
-  fill_swept_defaults(root);
+  study::fill_swept_defaults(root);
   return root;
 }
 
@@ -87,7 +43,7 @@ namespace {
 std::string default_options(const std::string& yaml, const std::string& section) {
   try {
     Config cfg = Config::load_string(yaml, "<defaults>");
-    build_group({cfg});
+    study::build_group({cfg});
     YAML::Node node = YAML::Load(cfg.resolved_yaml());
     for (const auto& part : {section.substr(0, section.find('.')),
                              section.find('.') == std::string::npos ? "" : section.substr(section.find('.') + 1)}) {
@@ -147,7 +103,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
 
   std::string config_path, out_dir;
   std::vector<std::string> overrides;
-  StudyRunOptions run_options;
+  study::StudyRunOptions run_options;
   auto* run = app.add_subcommand("run", "run the study (or single run) described by CONFIG");
   run->add_option("config", config_path, "YAML config")->required()->check(CLI::ExistingFile);
   run->add_option("overrides", overrides, "key.path=value (must exist) or +key.path=value (adds)");
@@ -184,12 +140,12 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
     install_interrupt_handlers();
     run_options.command_line = command_line;
     Config root = load_with_overrides(config_path, overrides);
-    run_study(root, run_options, [](const std::string& line) { std::cout << line << std::endl; });
+    study::run_study(root, run_options, [](const std::string& line) { std::cout << line << std::endl; });
     return 0;
   }
   if (validate->parsed()) {
     Config root = load_with_overrides(config_path, overrides);
-    const std::string plan = validate_study(root);  // first: an error must not follow a printed "ok ("
+    const std::string plan = study::validate_study(root);  // first: an error must not follow a printed "ok ("
     std::cout << config_path << ": ok (" << plan << ")" << std::endl;
     return 0;
   }

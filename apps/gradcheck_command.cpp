@@ -8,10 +8,10 @@
 #include <memory>
 
 #include "apps/commands.h"
-#include "apps/group_runner.h"
 #include "framework/context.h"
 #include "framework/error.h"
-#include "framework/study/sweep.h"
+#include "study/group_runner.h"
+#include "study/plan.h"
 #include "trainers/data_sampler.h"
 #include "trainers/gradients.h"
 
@@ -104,7 +104,7 @@ int run_gradcheck(const Config& root, const GradcheckCommandOptions& options, st
   if (options.batch < 1) throw Error("gradcheck: --batch must be >= 1");
   if (options.replicas < 1) throw Error("gradcheck: --replicas must be >= 1");
   if (!(options.step > 0)) throw Error("gradcheck: --step must be > 0");
-  BuiltGroup group = build_group(gradcheck_configs(root, options.replicas));
+  study::BuiltGroup group = study::build_group(gradcheck_configs(root, options.replicas));
   models::Model& model = group.model;
   const int64_t d = model.base->d();
   at::Tensor x, y;

@@ -77,7 +77,7 @@ double load_average() {
 }
 
 // The time of one step of `path` on `group`, or a negative value when the path does not apply.
-json time_path(lrlab::BuiltGroup& group, const StepConfig& c, const std::string& path, const Options& o,
+json time_path(lrlab::study::BuiltGroup& group, const StepConfig& c, const std::string& path, const Options& o,
                c10::Device device) {
   json out;
   const tr::GradPath grad = path == "autograd" ? tr::GradPath::kAutograd : tr::GradPath::kAnalytic;
@@ -235,14 +235,14 @@ int run(const Options& o) {
   const bool can_reset = lrlab::bench::reset_peak_rss();
   report["peak_rss_per_config"] = can_reset;
   std::string built_key;
-  std::unique_ptr<lrlab::BuiltGroup> group;
+  std::unique_ptr<lrlab::study::BuiltGroup> group;
   for (const StepConfig& c : grid(o, cuda)) {
     // One model per (adapter, d, k, R), shared by both batch sizes.
     const std::string key = fmt::format("{}/{}/{}/{}", c.adapter, c.d, c.k, c.replicas);
     if (key != built_key) {
       trace("build " + c.label());
       group.reset();
-      group = std::make_unique<lrlab::BuiltGroup>(lrlab::bench::build_step_group(c, o.device, o.dtype));
+      group = std::make_unique<lrlab::study::BuiltGroup>(lrlab::bench::build_step_group(c, o.device, o.dtype));
       built_key = key;
     }
     lrlab::bench::reset_peak_rss();

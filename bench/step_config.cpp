@@ -18,7 +18,7 @@ int64_t StepConfig::model_bytes(at::ScalarType dtype) const {
   return static_cast<int64_t>(c10::elementSize(dtype)) * d * (k + 1 + 2 * adapter_rank());
 }
 
-BuiltGroup build_step_group(const StepConfig& c, const std::string& device, const std::string& dtype) {
+study::BuiltGroup build_step_group(const StepConfig& c, const std::string& device, const std::string& dtype) {
   const std::string adapter = c.adapter == "lora" ? "{type: lora, rank: 2}" : "{type: rank1, c: train}";
   std::vector<Config> runs;
   for (int64_t seed = 0; seed < c.replicas; ++seed) {
@@ -29,7 +29,7 @@ BuiltGroup build_step_group(const StepConfig& c, const std::string& device, cons
                     seed, device, dtype, c.d, c.k, adapter, c.batch),
         "bench.yaml"));
   }
-  return build_group(runs);
+  return study::build_group(runs);
 }
 
 }  // namespace lrlab::bench

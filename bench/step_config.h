@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 
 namespace lrlab::bench {
 
@@ -36,6 +36,6 @@ struct StepConfig {
 };
 
 /// Builds the group (R runs, seeds 0..R-1) on `device` in `dtype` ("float32" | "float64").
-BuiltGroup build_step_group(const StepConfig& c, const std::string& device, const std::string& dtype);
+study::BuiltGroup build_step_group(const StepConfig& c, const std::string& device, const std::string& dtype);
 
 }  // namespace lrlab::bench

@@ -19,12 +19,56 @@
 ///
 /// Copies of a Config share the underlying documents and the access record.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace lrlab {
+
+namespace config_detail {
+struct Node;
+}  // namespace config_detail
+
+/// One value of a loaded document, read-only: a scalar, a list, a mapping or null, with the place it
+/// was written. Copies share the value. Config::set_value copies it into another config keeping that
+/// place, so an error about the copy points where the value was written (e.g. at the element of a
+/// study's sweep list), and no YAML text is written and parsed back on the way.
+class ConfigValue {
+ public:
+  /// A null value with no location.
+  ConfigValue();
+  /// True for null (also an absent key).
+  bool is_null() const;
+  /// True for a scalar (number, word, string).
+  bool is_scalar() const;
+  /// True for a list.
+  bool is_sequence() const;
+  /// True for a mapping.
+  bool is_map() const;
+  /// The text of a scalar as written ("" for other values).
+  const std::string& scalar() const;
+  /// The number of items of a list or entries of a mapping (0 otherwise).
+  std::size_t size() const;
+  /// Item `i` of a list (throws lrlab::Error when out of range).
+  ConfigValue item(std::size_t i) const;
+  /// The keys of a mapping, in document order (empty otherwise).
+  std::vector<std::string> keys() const;
+  /// True when this is a mapping with `key`.
+  bool has(const std::string& key) const;
+  /// The value of `key` in a mapping (null when absent or when this is not a mapping).
+  ConfigValue at(const std::string& key) const;
+  /// Canonical one-line YAML text, as Config::value_text gives it.
+  std::string text() const;
+  /// Where it was written: `file:line:col` (or the source alone).
+  std::string location() const;
+
+ private:
+  friend class Config;
+  explicit ConfigValue(std::shared_ptr<const config_detail::Node> node);
+  std::shared_ptr<const config_detail::Node> node_;
+};
 
 class Config {
  public:
@@ -94,6 +138,9 @@ class Config {
 
   /// The root document (replica 0) with every recorded default filled in, as YAML text.
   std::string resolved_yaml() const;
+  /// The root document (replica 0) with every recorded default filled in, as a new root config
+  /// (a copy, with a fresh access record); defaults carry no location of their own.
+  Config resolved() const;
   /// The root document (replica 0) as YAML text exactly as loaded plus overrides (no defaults).
   std::string document_yaml() const;
   /// The overrides applied so far, in order.
@@ -104,6 +151,14 @@ class Config {
   /// Sets `key.path` (dotted, relative to this root) to a YAML-parsed value, creating maps as needed.
   /// For programmatic use (sweeps, seeds); values keep the location of the key they replace.
   void set(const std::string& dotted_key, const std::string& yaml_value);
+  /// Sets `key.path` (dotted, relative to this root) to a copy of `value`, creating maps as needed.
+  /// The copy keeps the locations `value` was written at (a value without one, e.g. a recorded
+  /// default, takes the location of the key it replaces, as with set()). For programmatic use
+  /// (sweeps, seeds): nothing is written as YAML text and parsed back.
+  void set_value(const std::string& dotted_key, const ConfigValue& value);
+  /// The value of `key` in this mapping (replica 0), or this mapping itself when `key` is empty;
+  /// null when absent. Not a read.
+  ConfigValue value(const std::string& key = "") const;
   /// Removes `key.path` if present.
   void erase(const std::string& dotted_key);
   /// The value at `dotted_key` as canonical one-line YAML text ("" when absent or when `dotted_key` is

@@ -1,6 +1,6 @@
 #pragma once
-/// A small CSV table (RFC 4180) for lrlab's result files: runs.csv, curves.csv, summary.csv,
-/// fits.csv.
+/// A small CSV table (RFC 4180), as the result files use it (the study layer gives the columns
+/// their meaning).
 ///
 /// Why our own: the files are small, all cells are kept as text (a hitting time that was not
 /// reached is an empty cell, never a made-up number), and errors must name the file and

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "apps/group_runner.h"
-#include "apps/study_runner.h"
 #include "framework/config.h"
 #include "framework/error.h"
-#include "framework/study/sweep.h"
+#include "study/group_runner.h"
+#include "study/grouping.h"
+#include "study/plan.h"
 
 namespace lrlab::fuzz {
 
@@ -77,11 +77,11 @@ void plan_and_build(const Config& root) {
   (void)root.document_yaml();
   const study::StudyPlan plan = study::expand_study(root);
   if (plan.runs.size() > kMostRuns) return;
-  for (const auto& group : group_runs(root, plan, 4)) {
+  for (const auto& group : study::group_runs(root, plan, 4)) {
     std::vector<Config> configs;
     for (int r : group.runs) configs.push_back(study::config_for_run(root, plan, plan.runs[r]));
     if (!tiny(configs)) continue;
-    BuiltGroup built = build_group(configs);
+    study::BuiltGroup built = study::build_group(configs);
     (void)built.config.resolved_yaml();
   }
 }

@@ -32,8 +32,8 @@
 #include <vector>
 
 #include "framework/progress.h"
-#include "framework/recorder.h"
 #include "models/metrics.h"
+#include "trainers/recorder.h"
 
 namespace lrlab::trainers {
 

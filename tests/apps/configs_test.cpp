@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "apps/commands.h"
-#include "apps/study_runner.h"
+#include "study/runner.h"
 
 TEST_CASE("every file in configs/ validates", "[configs]") {
   int count = 0;
@@ -13,7 +13,7 @@ TEST_CASE("every file in configs/ validates", "[configs]") {
     if (entry.path().extension() != ".yaml") continue;
     INFO(entry.path().string());
     lrlab::Config root = lrlab::load_with_overrides(entry.path().string(), {});
-    CHECK_NOTHROW(lrlab::validate_study(root));
+    CHECK_NOTHROW(lrlab::study::validate_study(root));
     ++count;
   }
   CHECK(count >= 5);  // quickstart, the paper studies, the examples

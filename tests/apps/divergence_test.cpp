@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
-#include "apps/study_runner.h"
 #include "framework/csv.h"
-#include "framework/study/sweep.h"
+#include "study/group_runner.h"
+#include "study/grouping.h"
+#include "study/plan.h"
+#include "study/runner.h"
 #include "tests/apps/run_binary.h"
 
 namespace {
@@ -39,8 +40,8 @@ std::vector<lrlab::CurveRow> curve_of(const lrlab::Recorder& recorder, const std
   return out;
 }
 
-lrlab::GroupOutcome solo(const lrlab::Config& config, const lrlab::RunRecord& record) {
-  return lrlab::run_group({config}, {lrlab::RunRecord{record.id, record.seed}});
+lrlab::study::GroupOutcome solo(const lrlab::Config& config, const lrlab::RunRecord& record) {
+  return lrlab::study::run_group({config}, {lrlab::RunRecord{record.id, record.seed}});
 }
 
 }  // namespace
@@ -48,7 +49,7 @@ lrlab::GroupOutcome solo(const lrlab::Config& config, const lrlab::RunRecord& re
 TEST_CASE("a diverging replica is marked at its step and leaves its group mates untouched", "[divergence]") {
   const lrlab::Config root = lrlab::Config::load_string(kStudy, "diverge.yaml");
   const lrlab::study::StudyPlan plan = lrlab::study::expand_study(root);
-  const auto groups = lrlab::group_runs(root, plan, 256);
+  const auto groups = lrlab::study::group_runs(root, plan, 256);
   REQUIRE(groups.size() == 1);  // trainer.lr is stackable: the four learning rates share one group
   REQUIRE(groups[0].runs.size() == 4);
 
@@ -58,7 +59,7 @@ TEST_CASE("a diverging replica is marked at its step and leaves its group mates 
     configs.push_back(lrlab::study::config_for_run(root, plan, run));
     records.push_back({run.id, run.seed});
   }
-  const lrlab::GroupOutcome group = lrlab::run_group(configs, records);
+  const lrlab::study::GroupOutcome group = lrlab::study::run_group(configs, records);
   const auto& runs = group.recorder->runs();
 
   // The diverged run: marked at the first step whose training loss is non-finite, its curve kept up to

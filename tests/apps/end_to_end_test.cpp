@@ -2,10 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 
 namespace {
-lrlab::GroupOutcome train(const std::string& base, int64_t budget_per_d) {
+lrlab::study::GroupOutcome train(const std::string& base, int64_t budget_per_d) {
   std::vector<lrlab::Config> configs;
   std::vector<lrlab::RunRecord> records;
   for (int64_t seed : {0, 1, 2}) {
@@ -17,7 +17,7 @@ lrlab::GroupOutcome train(const std::string& base, int64_t budget_per_d) {
         "e2e.yaml"));
     records.push_back({"s" + std::to_string(seed), seed});
   }
-  return lrlab::run_group(configs, records);
+  return lrlab::study::run_group(configs, records);
 }
 }  // namespace
 

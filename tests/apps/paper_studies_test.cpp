@@ -7,9 +7,9 @@
 #include <filesystem>
 
 #include "apps/commands.h"
-#include "apps/study_runner.h"
 #include "framework/csv.h"
-#include "framework/study/summary.h"
+#include "study/runner.h"
+#include "study/summary.h"
 
 namespace {
 
@@ -20,10 +20,10 @@ std::string run_paper(const std::string& name, std::vector<std::string> override
   overrides.push_back("output.plots=false");
   overrides.push_back("output.save_tensors=false");
   lrlab::Config root = lrlab::load_with_overrides(std::string(LRLAB_SOURCE_DIR) + "/configs/paper/" + name + ".yaml", overrides);
-  lrlab::StudyRunOptions options;
+  lrlab::study::StudyRunOptions options;
   options.out_dir = dir;
   options.quiet = true;
-  lrlab::run_study(root, options, [](const std::string&) {});
+  lrlab::study::run_study(root, options, [](const std::string&) {});
   return dir;
 }
 

@@ -19,6 +19,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using lrlab::Config;
 using lrlab::ConfigError;
+using lrlab::ConfigValue;
 
 namespace {
 
@@ -468,6 +469,61 @@ TEST_CASE("clone, set, erase and value_text", "[config]") {
   Config c2 = Config::load_string("model:\n", "m.yaml");
   c2.child("model").set("base.d", "8");
   CHECK(c2.value_text("model") == "{base: {d: 8}}");
+}
+
+TEST_CASE("ConfigValue views a value; set_value copies it keeping its location", "[config]") {
+  const Config source = Config::load_string("grid:\n  d: [8, 16]\n  act: [{type: relu}, \"1e-3\"]\n", "s.yaml");
+  const ConfigValue grid = source.value("grid");
+  REQUIRE(grid.is_map());
+  CHECK(grid.keys() == std::vector<std::string>{"d", "act"});
+  CHECK(grid.has("d"));
+  CHECK_FALSE(grid.has("k"));
+  CHECK(grid.at("k").is_null());
+  const ConfigValue d = grid.at("d");
+  REQUIRE(d.is_sequence());
+  CHECK(d.size() == 2);
+  CHECK(d.item(1).is_scalar());
+  CHECK(d.item(1).scalar() == "16");
+  CHECK(d.item(1).location() == "s.yaml:2:10");
+  CHECK(d.text() == "[8, 16]");
+  CHECK(grid.at("act").item(0).text() == "{type: relu}");
+  CHECK(grid.at("act").item(1).text() == "\"1e-3\"");  // a quoted string stays a string
+  CHECK_THROWS_AS(d.item(2), lrlab::Error);
+  CHECK(source.value().is_map());  // the mapping itself
+  CHECK(source.value("absent").is_null());
+
+  Config target = Config::load_string("base:\n  d: 4\n  k: 2\n", "t.yaml");
+  target.set_value("base.d", d.item(1));
+  target.set_value("base.act", grid.at("act").item(1));
+  target.set_value("extra.act", grid.at("act").item(0));
+  CHECK(target.child("base").get<int>("d") == 16);
+  CHECK(target.child("base").get<std::string>("act") == "1e-3");
+  CHECK_THAT(error_of([&] { target.child("base").get<double>("act"); }),
+             StartsWith("s.yaml:3:23: base.act: expected a number, got the quoted string '1e-3'"));
+  CHECK_THAT(error_of([&] { target.child("base").fail("d", "bad"); }), StartsWith("s.yaml:2:10: base.d: bad"));
+  CHECK(target.child("extra").child("act").get<std::string>("type") == "relu");
+  CHECK_THAT(error_of([&] { target.child("base").fail("k", "bad"); }), StartsWith("t.yaml:3:"));
+  // The copy is independent of the source, and the source is unchanged.
+  target.set_value("base.d", ConfigValue());
+  CHECK(target.value_text("base.d") == "null");
+  CHECK(source.value_text("grid.d") == "[8, 16]");
+  CHECK_THAT(error_of([&] { target.set_value("base.k.x", d); }), Contains("base.k: is '2', not a mapping"));
+}
+
+TEST_CASE("resolved() is the document with defaults filled in, as a config", "[config]") {
+  Config cfg = Config::load_string("trainer:\n  lr: 0.1\n", "r.yaml");
+  cfg.child("trainer").get<int>("steps", 100);
+  cfg.child("trainer").get<double>("lr", 1.0);
+  const Config resolved = cfg.resolved();
+  CHECK(resolved.value_text("trainer.steps") == "100");
+  CHECK(resolved.value_text("trainer.lr") == "0.1");
+  CHECK(resolved.document_yaml() == cfg.resolved_yaml());
+  CHECK(cfg.value_text("trainer.steps") == "");  // the original is unchanged
+  // A default copied with set_value takes the location of the key it replaces (it has none).
+  Config other = Config::load_string("trainer:\n  steps: 5\n", "o.yaml");
+  other.set_value("trainer.steps", resolved.child("trainer").value("steps"));
+  CHECK(other.child("trainer").get<int>("steps") == 100);
+  CHECK_THAT(error_of([&] { other.child("trainer").fail("steps", "x"); }), StartsWith("o.yaml:2:10: trainer.steps: x"));
 }
 
 TEST_CASE("anchors, aliases and merge keys", "[config]") {

@@ -10,17 +10,18 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
 #include "framework/config.h"
-#include "tests/support/group_fixtures.h"
 #include "framework/context.h"
 #include "framework/error.h"
 #include "models/metrics.h"
 #include "models/population.h"
+#include "study/group_runner.h"
+#include "tests/support/group_fixtures.h"
 #include "trainers/data_sampler.h"
 #include "trainers/gradients.h"
 
 using namespace lrlab;
+using namespace lrlab::study;
 using namespace lrlab::testing;
 using namespace lrlab::models;
 

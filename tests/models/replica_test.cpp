@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "apps/group_runner.h"
 #include "framework/config.h"
+#include "study/group_runner.h"
 
 namespace {
 
@@ -40,9 +40,9 @@ TEST_CASE("replica i of a stacked group starts from the tensors of the same seed
   for (const std::string adapter : {"{type: rank1}", "{type: rank1, c: fixed_random, xi_from_teacher: false}",
                                     "{type: lora, rank: 2}", "{type: full}", "{type: scratch}"}) {
     INFO("adapter " << adapter);
-    auto group = lrlab::build_group(run_configs(adapter, seeds));
+    auto group = lrlab::study::build_group(run_configs(adapter, seeds));
     for (size_t i = 0; i < seeds.size(); ++i) {
-      auto solo = lrlab::build_group({run_config(adapter, seeds[i])});
+      auto solo = lrlab::study::build_group({run_config(adapter, seeds[i])});
       const int64_t r = static_cast<int64_t>(i);
       CHECK(group.model.base->weight()[r].equal(solo.model.base->weight()[0]));
       CHECK(group.model.base->lam()[r].equal(solo.model.base->lam()[0]));
@@ -66,9 +66,9 @@ TEST_CASE("a stacked group trains each replica exactly as the same seed alone (C
   const std::vector<int64_t> seeds{3, 4, 5};
   for (const std::string adapter : {"{type: rank1}", "{type: lora, rank: 2}"}) {
     INFO("adapter " << adapter);
-    auto group = lrlab::run_group(run_configs(adapter, seeds), records(seeds));
+    auto group = lrlab::study::run_group(run_configs(adapter, seeds), records(seeds));
     for (size_t i = 0; i < seeds.size(); ++i) {
-      auto solo = lrlab::run_group({run_config(adapter, seeds[i])}, records({seeds[i]}));
+      auto solo = lrlab::study::run_group({run_config(adapter, seeds[i])}, records({seeds[i]}));
       auto gp = group.group.model.adapter->parameters();
       auto sp = solo.group.model.adapter->parameters();
       for (size_t p = 0; p < gp.size(); ++p)
@@ -77,7 +77,7 @@ TEST_CASE("a stacked group trains each replica exactly as the same seed alone (C
       const auto& s_run = solo.recorder->runs()[0];
       for (const auto& [metric, value] : s_run.final_values) CHECK(g_run.final_values.at(metric) == Approx(value).epsilon(1e-10));
       // Training moved the parameters (the comparison is about trained values, not the init).
-      auto fresh = lrlab::build_group({run_config(adapter, seeds[i])});
+      auto fresh = lrlab::study::build_group({run_config(adapter, seeds[i])});
       CHECK_FALSE(fresh.model.adapter->parameters()[0]->value.equal(sp[0]->value));
       CHECK(std::isfinite(s_run.final_values.at("test_loss")));
     }

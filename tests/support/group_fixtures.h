@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "framework/config.h"
-#include "framework/recorder.h"
+#include "trainers/recorder.h"
 
 namespace lrlab::testing {
 

@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
 #include "framework/config.h"
-#include "tests/support/group_fixtures.h"
 #include "framework/error.h"
+#include "study/group_runner.h"
+#include "tests/support/group_fixtures.h"
 
 using namespace lrlab;
+using namespace lrlab::study;
 using namespace lrlab::testing;
 
 namespace {

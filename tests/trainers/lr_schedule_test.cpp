@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
 #include "framework/config.h"
 #include "framework/context.h"
 #include "framework/error.h"
+#include "study/group_runner.h"
 #include "trainers/lr_schedule.h"
 #include "trainers/online_sgd.h"
 
 using namespace lrlab;
+using namespace lrlab::study;
 using namespace lrlab::trainers;
 
 namespace {

@@ -5,12 +5,12 @@
 
 #include <ATen/ATen.h>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 #include "trainers/trainer.h"
 
 namespace {
-lrlab::BuiltGroup rank1_group() {
-  return lrlab::build_group({lrlab::Config::load_string(
+lrlab::study::BuiltGroup rank1_group() {
+  return lrlab::study::build_group({lrlab::Config::load_string(
       "seed: 1\ndtype: float64\nbase: {d: 9, k: 3}\nadapter: {type: rank1, c: teacher}\n", "sphere.yaml")});
 }
 }  // namespace

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
 #include "framework/config.h"
+#include "study/group_runner.h"
 
 namespace lrlab::test {
 
@@ -27,7 +27,7 @@ inline std::vector<double> example_final_delta_errors(const std::string& name, i
     runs.push_back(run);
     records.push_back(RunRecord{"s" + std::to_string(s), s});
   }
-  GroupOutcome out = run_group(runs, records);
+  study::GroupOutcome out = study::run_group(runs, records);
   std::vector<double> errors;
   for (const auto& run : out.recorder->runs()) {
     INFO("run " << run.id << " status " << run.status);

@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cmath>
 
-#include "apps/group_runner.h"
 #include "framework/error.h"
 #include "models/adapters/full.h"
 #include "models/adapters/lora.h"
 #include "models/metrics.h"
+#include "study/group_runner.h"
 #include "tests/models/adapters/adapter_test_support.h"
 #include "tests/models/adapters/e2e_support.h"
 #include "trainers/gradients.h"
@@ -158,7 +158,7 @@ TEST_CASE("lora: LoRA+ lr_ratio scales B's step in gradient_step and in an onlin
         "adapter: {{type: lora, rank: 1, lr_ratio: {}}}\ntrainer: {}\n"
         "metrics: {{names: [delta_error], every: 1}}\n",
         ratio, trainer);
-    lrlab::GroupOutcome out = lrlab::run_group({Config::load_string(yaml, "<lr_ratio>")}, {lrlab::RunRecord{"r", 5}});
+    lrlab::study::GroupOutcome out = lrlab::study::run_group({Config::load_string(yaml, "<lr_ratio>")}, {lrlab::RunRecord{"r", 5}});
     auto params = out.group.model.adapter->parameters();
     return std::make_pair(params[0]->value.clone(), params[1]->value.clone());
   };

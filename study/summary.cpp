@@ -1,4 +1,4 @@
-#include "framework/study/summary.h"
+#include "study/summary.h"
 
 #include <fmt/format.h>
 
@@ -10,19 +10,12 @@
 #include "framework/atomic_file.h"
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "study/runs_table.h"
 
 namespace lrlab {
 namespace study {
 
 namespace {
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-bool is_result_column(const std::string& c) {
-  return starts_with(c, "final_") || starts_with(c, "steps_to_");
-}
 
 // Compact display: whole numbers (step counts) in full, others to 4 significant digits.
 std::string show(double v) {
@@ -206,7 +199,7 @@ Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int 
       const auto ci = static_cast<std::size_t>(runs.column_index(c));
       ColumnStats st;
       st.column = c;
-      st.hitting_time = starts_with(c, "steps_to_");
+      st.hitting_time = is_hitting_time_column(c);
       st.total = ps.runs;
       std::vector<double> values;
       for (std::size_t r : rows) {

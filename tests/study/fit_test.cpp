@@ -1,4 +1,4 @@
-#include "framework/study/fit.h"
+#include "study/fit.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>

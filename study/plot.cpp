@@ -1,4 +1,4 @@
-#include "framework/study/plot.h"
+#include "study/plot.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -19,8 +19,9 @@
 #include "framework/csv.h"
 #include "framework/error.h"
 #include "framework/strings.h"
-#include "framework/study/fit.h"
-#include "framework/study/summary.h"
+#include "study/fit.h"
+#include "study/runs_table.h"
+#include "study/summary.h"
 
 namespace lrlab {
 namespace study {
@@ -200,20 +201,36 @@ std::string svg_lines(const PlotOptions& o, const std::string& base) {
       o.width, o.height, gp_quote(base + ".svg"));
 }
 
-// (a) metric vs step: median line and interquartile band per sweep point.
-void plot_curves(const std::string& dir, const std::string& plots, const Points& points,
-                 const std::string& raster, const PlotOptions& o, PlotReport& report,
-                 std::vector<Job>& jobs) {
+// Writes `<plots>/<base>.dat` and lists it in the report.
+void write_data(const std::string& plots, const std::string& base, const std::string& dat, PlotReport& report) {
+  write_file_atomic(plots + "/" + base + ".dat", dat);
+  report.files.push_back(plots + "/" + base + ".dat");
+}
+
+// Writes `<plots>/<base>.gp`, lists it in the report, and queues its rendering to PNG and SVG.
+void write_script(const std::string& plots, const std::string& base, const std::string& gp, PlotReport& report,
+                  std::vector<Job>& jobs) {
+  write_file_atomic(plots + "/" + base + ".gp", gp);
+  report.files.push_back(plots + "/" + base + ".gp");
+  jobs.push_back(Job{base + ".gp", plots + "/" + base + ".png", plots + "/" + base + ".svg"});
+}
+
+/// Curve values read from curves.csv: metric -> point -> step -> values over seeds, metrics in
+/// first-seen order.
+struct CurveData {
+  std::vector<std::string> metric_order;
+  std::map<std::string, std::map<std::string, std::map<double, std::vector<double>>>> data;
+};
+
+// Reads curves.csv into CurveData. Non-finite values (diverged runs) are dropped: they would make
+// every quantile at that step meaningless. Runs absent from runs.csv are skipped with a warning.
+CurveData read_curves(const std::string& dir, const Points& points, PlotReport& report) {
   const Table curves = read_csv(dir + "/curves.csv");
   const std::size_t rc = static_cast<std::size_t>(curves.column_index("run"));
   const std::size_t sc = static_cast<std::size_t>(curves.column_index("step"));
   const std::size_t mc = static_cast<std::size_t>(curves.column_index("metric"));
   const std::size_t vc = static_cast<std::size_t>(curves.column_index("value"));
-
-  // metric -> point -> step -> values over seeds. Non-finite values (diverged runs) are dropped:
-  // they would make every quantile at that step meaningless.
-  std::vector<std::string> metric_order;
-  std::map<std::string, std::map<std::string, std::map<double, std::vector<double>>>> data;
+  CurveData out;
   std::set<std::string> unknown_runs;
   for (std::size_t r = 0; r < curves.rows.size(); ++r) {
     const auto& row = curves.rows[r];
@@ -230,95 +247,107 @@ void plot_curves(const std::string& dir, const std::string& plots, const Points&
       }
       point = it->second;
     }
-    if (!data.count(row[mc])) metric_order.push_back(row[mc]);
-    data[row[mc]][point][*step].push_back(*value);
+    if (!out.data.count(row[mc])) out.metric_order.push_back(row[mc]);
+    out.data[row[mc]][point][*step].push_back(*value);
   }
   if (!unknown_runs.empty())
     report.warnings.push_back(
         fmt::format("curves.csv has {} run(s) absent from runs.csv (e.g. {}); "
                     "their curves are not plotted",
                     unknown_runs.size(), *unknown_runs.begin()));
+  return out;
+}
 
-  for (const auto& metric : metric_order) {
-    const auto& by_point = data[metric];
-    std::vector<std::string> order;
-    for (const auto& kv : by_point) order.push_back(kv.first);
-    std::sort(order.begin(), order.end(), point_less);
+// The curves plot of one metric: its data file, its gnuplot script, and the job that renders it.
+// About 90 lines: the data file and the script are written side by side because the script's
+// blocks (gnuplot `index`) must follow the data file's block order exactly.
+void plot_metric_curves(const std::string& metric,
+                        const std::map<std::string, std::map<double, std::vector<double>>>& by_point,
+                        const std::string& plots, const Points& points, const std::string& raster,
+                        const PlotOptions& o, PlotReport& report, std::vector<Job>& jobs) {
+  std::vector<std::string> order;
+  for (const auto& kv : by_point) order.push_back(kv.first);
+  std::sort(order.begin(), order.end(), point_less);
 
-    double min_pos_step = INFINITY, max_step = 0;
-    double min_med = INFINITY, max_med = -INFINITY, min_q25 = INFINITY;
-    struct Row {
-      double step, median, q25, q75;
-      std::size_t n;
-    };
-    std::map<std::string, std::vector<Row>> rows;
-    for (const auto& p : order) {
-      for (const auto& kv : by_point.at(p)) {
-        Row row{kv.first, quantile(kv.second, 0.5), quantile(kv.second, 0.25),
-                quantile(kv.second, 0.75), kv.second.size()};
-        rows[p].push_back(row);
-        if (kv.first > 0) min_pos_step = std::min(min_pos_step, kv.first);
-        max_step = std::max(max_step, kv.first);
-        min_med = std::min(min_med, row.median);
-        max_med = std::max(max_med, row.median);
-        min_q25 = std::min(min_q25, row.q25);
-      }
+  double min_pos_step = INFINITY, max_step = 0;
+  double min_med = INFINITY, max_med = -INFINITY, min_q25 = INFINITY;
+  struct Row {
+    double step, median, q25, q75;
+    std::size_t n;
+  };
+  std::map<std::string, std::vector<Row>> rows;
+  for (const auto& p : order) {
+    for (const auto& kv : by_point.at(p)) {
+      Row row{kv.first, quantile(kv.second, 0.5), quantile(kv.second, 0.25),
+              quantile(kv.second, 0.75), kv.second.size()};
+      rows[p].push_back(row);
+      if (kv.first > 0) min_pos_step = std::min(min_pos_step, kv.first);
+      max_step = std::max(max_step, kv.first);
+      min_med = std::min(min_med, row.median);
+      max_med = std::max(max_med, row.median);
+      min_q25 = std::min(min_q25, row.q25);
     }
-    // Log axes where the data span more than two decades (hitting-time curves in d, decaying
-    // losses); a log x axis drops step 0, which it cannot show.
-    const bool log_x = std::isfinite(min_pos_step) && max_step / min_pos_step > 100;
-    const bool log_y = min_q25 > 0 && min_med > 0 && max_med / min_med > 100;
-
-    const std::string base = safe_name(metric) + "_curves";
-    std::string dat = fmt::format(
-        "# {} against step: median, q25, q75 over the seeds of each sweep "
-        "point (n = seeds with a value at that step).\n"
-        "# One block per point (gnuplot `index`), blocks separated by two "
-        "blank lines.\n",
-        metric);
-    std::vector<std::pair<std::string, std::string>> blocks;  // point, label
-    for (const auto& p : order) {
-      std::string block;
-      for (const auto& row : rows[p]) {
-        if (log_x && row.step <= 0) continue;
-        block += fmt::format("{} {} {} {} {}\n", row.step, row.median, row.q25, row.q75, row.n);
-      }
-      if (block.empty()) continue;
-      if (!blocks.empty()) dat += "\n\n";
-      const std::string label = points.label.count(p) ? points.label.at(p) : "point " + p;
-      dat += fmt::format("# point {}: {}\n# step median q25 q75 n\n", p, label) + block;
-      blocks.emplace_back(p, label);
-    }
-    if (blocks.empty()) continue;
-    write_file_atomic(plots + "/" + base + ".dat", dat);
-    report.files.push_back(plots + "/" + base + ".dat");
-
-    std::string gp = fmt::format(
-        "# {}: median (line) and interquartile range (band) over seeds.\n"
-        "# Re-render: cd into this folder, then `gnuplot {}.gp`.\n",
-        metric, base);
-    gp += terminal_lines(raster, o, base);
-    gp += fmt::format("set title {}\nset xlabel 'step'\nset ylabel {}\n", gp_quote(metric),
-                      gp_quote(metric));
-    // The legend goes below the plot: sweep-point labels (whole sections when a study sweeps
-    // `adapter: [...]`) are long, and a legend at the side squeezes the plot.
-    gp += "set grid\nset key below left Left reverse\n";
-    if (log_x) gp += "set logscale x\nset format x '%g'\n";
-    if (log_y) gp += "set logscale y\nset format y '%g'\n";
-    gp += "set style fill transparent solid 0.2 noborder\n";
-    gp += "plot \\\n";
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      const std::string& colour = kPalette[i % kPalette.size()];
-      gp += fmt::format("  {} index {} using 1:3:4 with filledcurves lc rgb '{}' notitle, \\\n",
-                        i == 0 ? gp_quote(base + ".dat") : "''", i, colour);
-      gp += fmt::format("  '' index {} using 1:2 with lines lw 2 lc rgb '{}' title {}{}\n", i,
-                        colour, gp_quote(blocks[i].second), i + 1 < blocks.size() ? ", \\" : "");
-    }
-    gp += svg_lines(o, base);
-    write_file_atomic(plots + "/" + base + ".gp", gp);
-    report.files.push_back(plots + "/" + base + ".gp");
-    jobs.push_back(Job{base + ".gp", plots + "/" + base + ".png", plots + "/" + base + ".svg"});
   }
+  // Log axes where the data span more than two decades (hitting-time curves in d, decaying
+  // losses); a log x axis drops step 0, which it cannot show.
+  const bool log_x = std::isfinite(min_pos_step) && max_step / min_pos_step > 100;
+  const bool log_y = min_q25 > 0 && min_med > 0 && max_med / min_med > 100;
+
+  const std::string base = safe_name(metric) + "_curves";
+  std::string dat = fmt::format(
+      "# {} against step: median, q25, q75 over the seeds of each sweep "
+      "point (n = seeds with a value at that step).\n"
+      "# One block per point (gnuplot `index`), blocks separated by two "
+      "blank lines.\n",
+      metric);
+  std::vector<std::pair<std::string, std::string>> blocks;  // point, label
+  for (const auto& p : order) {
+    std::string block;
+    for (const auto& row : rows[p]) {
+      if (log_x && row.step <= 0) continue;
+      block += fmt::format("{} {} {} {} {}\n", row.step, row.median, row.q25, row.q75, row.n);
+    }
+    if (block.empty()) continue;
+    if (!blocks.empty()) dat += "\n\n";
+    const std::string label = points.label.count(p) ? points.label.at(p) : "point " + p;
+    dat += fmt::format("# point {}: {}\n# step median q25 q75 n\n", p, label) + block;
+    blocks.emplace_back(p, label);
+  }
+  if (blocks.empty()) return;
+  write_data(plots, base, dat, report);
+
+  std::string gp = fmt::format(
+      "# {}: median (line) and interquartile range (band) over seeds.\n"
+      "# Re-render: cd into this folder, then `gnuplot {}.gp`.\n",
+      metric, base);
+  gp += terminal_lines(raster, o, base);
+  gp += fmt::format("set title {}\nset xlabel 'step'\nset ylabel {}\n", gp_quote(metric),
+                    gp_quote(metric));
+  // The legend goes below the plot: sweep-point labels (whole sections when a study sweeps
+  // `adapter: [...]`) are long, and a legend at the side squeezes the plot.
+  gp += "set grid\nset key below left Left reverse\n";
+  if (log_x) gp += "set logscale x\nset format x '%g'\n";
+  if (log_y) gp += "set logscale y\nset format y '%g'\n";
+  gp += "set style fill transparent solid 0.2 noborder\n";
+  gp += "plot \\\n";
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const std::string& colour = kPalette[i % kPalette.size()];
+    gp += fmt::format("  {} index {} using 1:3:4 with filledcurves lc rgb '{}' notitle, \\\n",
+                      i == 0 ? gp_quote(base + ".dat") : "''", i, colour);
+    gp += fmt::format("  '' index {} using 1:2 with lines lw 2 lc rgb '{}' title {}{}\n", i,
+                      colour, gp_quote(blocks[i].second), i + 1 < blocks.size() ? ", \\" : "");
+  }
+  gp += svg_lines(o, base);
+  write_script(plots, base, gp, report, jobs);
+}
+
+// (a) metric vs step: median line and interquartile band per sweep point.
+void plot_curves(const std::string& dir, const std::string& plots, const Points& points,
+                 const std::string& raster, const PlotOptions& o, PlotReport& report,
+                 std::vector<Job>& jobs) {
+  const CurveData curves = read_curves(dir, points, report);
+  for (const auto& metric : curves.metric_order)
+    plot_metric_curves(metric, curves.data.at(metric), plots, points, raster, o, report, jobs);
 }
 
 // Legend of one group's fit: "base.zero_base=true: slope 1.02 [0.9, 1.1]".
@@ -333,6 +362,42 @@ std::string group_legend(const FitResult& f) {
   }
   if (f.n_not_reached > 0) out += fmt::format(" ({} not reached)", f.n_not_reached);
   return out;
+}
+
+// The gnuplot script of a grouped fit: per plotted group (`plotted`, in data-file block order) its
+// points and its fitted line, on log-log axes over [xmin, xmax] with a margin.
+std::string grouped_fit_script(const std::vector<FitResult>& group_fits, const std::vector<std::size_t>& plotted,
+                               int not_reached, double xmin, double xmax, const std::string& base,
+                               const std::string& raster, const PlotOptions& o) {
+  const FitResult& first = group_fits.front();
+  const std::string by_text = join(first.by);
+  std::string title = fmt::format("{} vs {}, one fit per {}", first.y, first.x, by_text);
+  if (not_reached > 0) title += fmt::format(" ({} not reached)", not_reached);
+  std::string gp = fmt::format(
+      "# {} against {} on log-log axes, one colour per group of {}: runs that reached (points) and "
+      "each group's least-squares line of log y on log x.\n"
+      "# Re-render: cd into this folder, then `gnuplot {}.gp`.\n",
+      first.y, first.x, by_text, base);
+  gp += terminal_lines(raster, o, base);
+  gp += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gp_quote(title),
+                    gp_quote(first.x), gp_quote(first.y));
+  gp += "set grid\nset logscale xy\nset key left top\n";
+  gp += fmt::format("set xrange [{}:{}]\n", xmin / 1.25, xmax * 1.25);
+  gp += "plot";
+  for (std::size_t b = 0; b < plotted.size(); ++b) {
+    const FitResult& f = group_fits[plotted[b]];
+    const std::string& colour = kPalette[plotted[b] % kPalette.size()];
+    const bool fitted = std::isfinite(f.slope) && std::isfinite(f.intercept);
+    // The legend entry goes on the line when there is one, else on the points.
+    gp += fmt::format("{} \\\n  {} index {} using 1:2 with points pt 7 ps 0.8 lc rgb '{}' {}",
+                      b == 0 ? "" : ",", b == 0 ? gp_quote(base + ".dat") : "''", b, colour,
+                      fitted ? "notitle" : "title " + gp_quote(group_legend(f)));
+    if (fitted)
+      gp += fmt::format(", \\\n  exp({}) * x**{} with lines lw 2 lc rgb '{}' title {}", f.intercept,
+                        f.slope, colour, gp_quote(group_legend(f)));
+  }
+  gp += "\n" + svg_lines(o, base);
+  return gp;
 }
 
 // (b') one figure for the groups of one (y, x, by) fit: per group a colour, its reached runs as
@@ -393,38 +458,10 @@ void plot_grouped_fit(const std::string& dir, const std::string& plots, const Ta
     report.warnings.push_back(fmt::format("{}: no run reached; nothing to plot", what));
     return;
   }
-  write_file_atomic(plots + "/" + base + ".dat", dat);
-  report.files.push_back(plots + "/" + base + ".dat");
+  write_data(plots, base, dat, report);
 
-  std::string title = fmt::format("{} vs {}, one fit per {}", first.y, first.x, by_text);
-  if (not_reached > 0) title += fmt::format(" ({} not reached)", not_reached);
-  std::string gp = fmt::format(
-      "# {} against {} on log-log axes, one colour per group of {}: runs that reached (points) and "
-      "each group's least-squares line of log y on log x.\n"
-      "# Re-render: cd into this folder, then `gnuplot {}.gp`.\n",
-      first.y, first.x, by_text, base);
-  gp += terminal_lines(raster, o, base);
-  gp += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gp_quote(title),
-                    gp_quote(first.x), gp_quote(first.y));
-  gp += "set grid\nset logscale xy\nset key left top\n";
-  gp += fmt::format("set xrange [{}:{}]\n", xmin / 1.25, xmax * 1.25);
-  gp += "plot";
-  for (std::size_t b = 0; b < plotted.size(); ++b) {
-    const FitResult& f = group_fits[plotted[b]];
-    const std::string& colour = kPalette[plotted[b] % kPalette.size()];
-    const bool fitted = std::isfinite(f.slope) && std::isfinite(f.intercept);
-    // The legend entry goes on the line when there is one, else on the points.
-    gp += fmt::format("{} \\\n  {} index {} using 1:2 with points pt 7 ps 0.8 lc rgb '{}' {}",
-                      b == 0 ? "" : ",", b == 0 ? gp_quote(base + ".dat") : "''", b, colour,
-                      fitted ? "notitle" : "title " + gp_quote(group_legend(f)));
-    if (fitted)
-      gp += fmt::format(", \\\n  exp({}) * x**{} with lines lw 2 lc rgb '{}' title {}", f.intercept,
-                        f.slope, colour, gp_quote(group_legend(f)));
-  }
-  gp += "\n" + svg_lines(o, base);
-  write_file_atomic(plots + "/" + base + ".gp", gp);
-  report.files.push_back(plots + "/" + base + ".gp");
-  jobs.push_back(Job{base + ".gp", plots + "/" + base + ".png", plots + "/" + base + ".svg"});
+  const std::string gp = grouped_fit_script(group_fits, plotted, not_reached, xmin, xmax, base, raster, o);
+  write_script(plots, base, gp, report, jobs);
 }
 
 // (b) hitting time vs x, log-log, points per reached run and the fitted line; fits with `by` go
@@ -503,9 +540,7 @@ void plot_fits(const std::string& dir, const std::string& plots, const Table& ru
       gp += fmt::format(", \\\n  exp({}) * x**{} with lines lw 2 lc rgb '{}' title {}", f.intercept,
                         f.slope, kPalette[3], gp_quote(fmt::format("fit: slope {:.3f}", f.slope)));
     gp += "\n" + svg_lines(o, base);
-    write_file_atomic(plots + "/" + base + ".gp", gp);
-    report.files.push_back(plots + "/" + base + ".gp");
-    jobs.push_back(Job{base + ".gp", plots + "/" + base + ".png", plots + "/" + base + ".svg"});
+    write_script(plots, base, gp, report, jobs);
   }
 }
 

@@ -1,4 +1,4 @@
-#include "framework/study/summary.h"
+#include "study/summary.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "framework/atomic_file.h"
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "study/runs_table.h"
 
 using lrlab::Table;
 using lrlab::study::Summary;

@@ -1,8 +1,8 @@
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 
 #include "framework/context.h"
 
-namespace lrlab {
+namespace lrlab::study {
 
 OutputOptions read_output_options(const Config& root) {
   OutputOptions o;
@@ -55,4 +55,4 @@ GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRe
   return out;
 }
 
-}  // namespace lrlab
+}  // namespace lrlab::study

@@ -1,4 +1,4 @@
-#include "apps/run_files.h"
+#include "study/tensor_files.h"
 
 #include <filesystem>
 
@@ -6,7 +6,7 @@
 #include "framework/system_info.h"
 #include "models/adapter_io.h"
 
-namespace lrlab {
+namespace lrlab::study {
 
 void save_group_tensors(const std::string& dir, const BuiltGroup& group, const std::vector<RunRecord>& runs) {
   std::error_code ec;
@@ -32,4 +32,4 @@ void save_group_tensors(const std::string& dir, const BuiltGroup& group, const s
   }
 }
 
-}  // namespace lrlab
+}  // namespace lrlab::study

@@ -1,4 +1,4 @@
-#include "framework/recorder.h"
+#include "trainers/recorder.h"
 
 #include <cmath>
 

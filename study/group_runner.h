@@ -9,12 +9,12 @@
 
 #include "framework/config.h"
 #include "framework/progress.h"
-#include "framework/recorder.h"
 #include "models/metrics.h"
 #include "models/register.h"
+#include "trainers/recorder.h"
 #include "trainers/trainer.h"
 
-namespace lrlab {
+namespace lrlab::study {
 
 /// A group built and ready to train.
 struct BuiltGroup {
@@ -50,4 +50,4 @@ struct OutputOptions {
 /// Reads the `output` section (default dir: runs/<name>).
 OutputOptions read_output_options(const Config& root);
 
-}  // namespace lrlab
+}  // namespace lrlab::study

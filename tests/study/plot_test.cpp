@@ -1,4 +1,4 @@
-#include "framework/study/plot.h"
+#include "study/plot.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 #include "framework/atomic_file.h"
 #include "framework/csv.h"
 #include "framework/strings.h"
-#include "framework/study/summary.h"
+#include "study/summary.h"
 
 namespace {
 

@@ -32,7 +32,6 @@
 #include <vector>
 
 #include "framework/config.h"
-#include "framework/csv.h"
 
 namespace lrlab {
 namespace study {
@@ -42,6 +41,10 @@ struct SweepPoint {
   int index = 0;  ///< position in StudyPlan::points
   /// (dotted key path, canonical one-line YAML value), in StudyPlan::swept_keys order.
   std::vector<std::pair<std::string, std::string>> values;
+  /// Each value as written in the study section (the sweep or zip list element), in `values` order:
+  /// config_for_point copies these, so an error about a swept value points at its list element.
+  /// A point made by hand may leave this empty (its values are then parsed from their text).
+  std::vector<ConfigValue> sources;
 };
 
 /// One run: a sweep point with one seed.
@@ -91,10 +94,6 @@ std::string point_label(const SweepPoint& point);
 
 /// The run id for point `point` and seed index `seed_index` ("p003_s07").
 std::string run_id(int point, int seed_index);
-
-/// The swept key columns of a runs table: those between `point` and `status` (the runs.csv layout);
-/// without a `status` column, every column that is not run/seed/point/steps/final_*/steps_to_*.
-std::vector<std::string> swept_columns(const Table& runs);
 
 }  // namespace study
 }  // namespace lrlab

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 
-namespace lrlab {
+namespace lrlab::study {
 
 /// Writes one file per run of a trained group into `dir` (created if needed).
 void save_group_tensors(const std::string& dir, const BuiltGroup& group, const std::vector<RunRecord>& runs);
 
-}  // namespace lrlab
+}  // namespace lrlab::study

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "framework/csv.h"
-#include "framework/study/sweep.h"
+#include "study/plan.h"
 
 namespace lrlab {
 namespace study {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "framework/csv.h"
-#include "framework/study/fit.h"
-#include "framework/study/sweep.h"
+#include "study/fit.h"
+#include "study/plan.h"
 
 namespace lrlab {
 namespace study {

@@ -1,4 +1,4 @@
-#include "framework/study/fit.h"
+#include "study/fit.h"
 
 #include <fmt/format.h>
 
@@ -11,6 +11,7 @@
 
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "study/runs_table.h"
 
 namespace lrlab {
 namespace study {

@@ -1,4 +1,4 @@
-#include "framework/study/sweep.h"
+#include "study/plan.h"
 
 #include <catch2/catch.hpp>
 #include <set>
@@ -255,4 +255,38 @@ TEST_CASE("fit by: one swept key or a list of them", "[study][sweep]") {
       Catch::Contains("study.fit") && Catch::Contains("fit[1].by: 'k' is not a swept key"));
   CHECK_THROWS_WITH(expand_study(load(sweep + "  fit: {x: base.d, y: t, group: base.k}\n")),
                     Catch::Contains("unknown key 'group'") && Catch::Contains("x, y, by"));
+}
+
+TEST_CASE("a swept value keeps the location of its list element", "[study][sweep]") {
+  // Line 8 of the document holds the sweep list; -3 is its second element (column 18).
+  const Config root = load("study:\n  sweep:\n    base.d: [32, -3]\n");
+  const StudyPlan plan = expand_study(root);
+  REQUIRE(plan.points.size() == 2);
+  REQUIRE(plan.points[1].sources.size() == 1);
+  CHECK(plan.points[1].sources[0].location() == "study.yaml:8:18");
+  const Config run = lrlab::study::config_for_run(root, plan, plan.runs[1]);
+  CHECK(run.child("base").get<int>("d") == -3);
+  // An error about the swept value points at the list element, not at `base: {d: 32}` (line 3).
+  CHECK_THROWS_WITH(run.child("base").fail("d", "must be positive"),
+                    Catch::StartsWith("study.yaml:8:18: base.d: must be positive"));
+  // The first point's value is the first element; the untouched keys keep their own lines.
+  const Config first = lrlab::study::config_for_point(root, plan.points[0]);
+  CHECK_THROWS_WITH(first.child("base").fail("d", "x"), Catch::StartsWith("study.yaml:8:14: base.d: x"));
+  CHECK_THROWS_WITH(first.child("base").fail("k", "x"), Catch::StartsWith("study.yaml:3:"));
+}
+
+TEST_CASE("a swept mapping value is copied as a tree, not as text", "[study][sweep]") {
+  const Config root = load("study:\n  sweep:\n    base.activation: [{type: hermite, p: 3}, erf]\n");
+  const StudyPlan plan = expand_study(root);
+  REQUIRE(plan.points.size() == 2);
+  CHECK(value_of(plan.points[0], "base.activation") == "{type: hermite, p: 3}");
+  const Config run = lrlab::study::config_for_point(root, plan.points[0]);
+  const Config activation = run.child("base").child("activation");
+  CHECK(activation.get<std::string>("type") == "hermite");
+  CHECK(activation.get<int>("p") == 3);
+  CHECK_THROWS_WITH(activation.fail("p", "x"), Catch::StartsWith("study.yaml:8:"));
+  // A point made by hand (no sources) still works from its text.
+  lrlab::study::SweepPoint by_hand;
+  by_hand.values = {{"base.d", "48"}};
+  CHECK(lrlab::study::config_for_point(root, by_hand).child("base").get<int>("d") == 48);
 }

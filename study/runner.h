@@ -1,0 +1,51 @@
+#pragma once
+/// Runs a study: expands the `study` section into runs (study/plan.h), stacks runs that share tensor
+/// shapes into groups (study/grouping.h), trains the groups (study/group_runner.h), and writes the
+/// results folder (study/results_folder.h), resuming where a stopped study left off.
+///
+/// What can go wrong, and what the runner guarantees:
+///  - Bad input: every group is built, stacked as it will run, before the folder is created, so any
+///    config error (of any run of any group) is reported with its location and nothing is written.
+///  - No half-written folder: see study/results_folder.h. On resume only unfinished runs are trained
+///    (regrouped: on the CPU a run's numbers do not depend on its group). At the end runs.csv and
+///    curves.csv are rewritten in plan order, so the result files are the same byte for byte whatever
+///    --jobs, the order groups finished in, or interruptions.
+///  - SIGINT/SIGTERM: groups in flight stop at their next record, groups already computed finish
+///    their writes, and Interrupted (saying how many runs are saved) reaches main, which prints the
+///    command that resumes. A second signal exits at once (the files are still consistent).
+///  - A failing group (an error, a full disk) stops the others at their next record; the error says
+///    how many runs are saved and that rerunning resumes. A results folder that disappears mid-study
+///    is reported as such and never recreated.
+///
+/// After each group the run log (unless --quiet) says which computation path it ran, once per group
+/// (`group 2/5 (4 runs, d=64): path kernel`); meta.yaml lists the same per group (study/meta.h).
+
+#include <functional>
+#include <string>
+
+#include "framework/config.h"
+
+namespace lrlab::study {
+
+/// Command-line options of `lrlab run`.
+struct StudyRunOptions {
+  std::string out_dir;            ///< overrides output.dir when non-empty
+  int jobs = 0;                   ///< groups run in parallel (0: one per core)
+  bool dry_run = false;           ///< print the plan and stop
+  bool restart = false;           ///< discard earlier results in the folder instead of resuming
+  bool quiet = false;             ///< no progress and no summary on the terminal
+  std::string command_line;       ///< recorded in meta.yaml
+  int max_group = 256;            ///< most runs stacked into one group
+  int threads = 1;                ///< intra-op threads per job (LibTorch/OpenMP), 1..1024
+};
+
+/// Runs (or resumes) the study described by `root` (overrides already applied). Returns the results
+/// folder. Throws lrlab::Error / ConfigError for bad input; `log` receives the terminal messages.
+std::string run_study(const Config& root, const StudyRunOptions& options,
+                      const std::function<void(const std::string&)>& log);
+
+/// Checks a config without training: expands the study and builds every group at R = 1.
+/// Returns a one-line description of the plan.
+std::string validate_study(const Config& root);
+
+}  // namespace lrlab::study
