@@ -60,13 +60,28 @@ std::string default_options(const std::string& yaml, const std::string& section)
   }
 }
 
+/// The fast online-SGD path of an adapter built with its defaults: "kernel" when it provides a CPU
+/// kernel (models/adapters/adapter_kernel.h), else "batched (<why>)".
+std::string adapter_fast_path(const std::string& key) {
+  try {
+    BuiltGroup group = build_group({Config::load_string("adapter: {type: " + key + "}", "<defaults>")});
+    std::string why;
+    return group.model.adapter->cpu_kernel(at::kFloat, &why) ? "kernel" : "batched (" + why + ")";
+  } catch (const std::exception& e) {
+    return std::string("(needs options: ") + e.what() + ")";
+  }
+}
+
+/// `extra` (may be empty) gives one more line per entry when `with_options`.
 template <class RegistryT>
 void list_registry(std::string& out, const RegistryT& registry, const std::string& section,
-                   const std::function<std::string(const std::string&)>& yaml_for, bool with_options) {
+                   const std::function<std::string(const std::string&)>& yaml_for, bool with_options,
+                   const std::function<std::string(const std::string&)>& extra = {}) {
   out += fmt::format("{} ({}.type):\n", registry.kind(), section);
   for (const auto* e : registry.entries()) {
     out += fmt::format("  {:<14} {}\n", e->key, e->help);
     if (with_options) out += fmt::format("  {:<14}   options: {}\n", "", default_options(yaml_for(e->key), section));
+    if (with_options && extra) out += fmt::format("  {:<14}   {}\n", "", extra(e->key));
     if (!e->stackable.empty()) out += fmt::format("  {:<14}   may differ within a group: {}\n", "", fmt::join(e->stackable, ", "));
   }
 }
@@ -86,7 +101,8 @@ std::string list_components(bool with_options) {
   list_registry(out, models::teacher_registry(), "teacher",
                 [](const std::string& k) { return "teacher: {type: " + k + "}"; }, with_options);
   list_registry(out, models::adapter_registry(), "adapter",
-                [](const std::string& k) { return "adapter: {type: " + k + "}"; }, with_options);
+                [](const std::string& k) { return "adapter: {type: " + k + "}"; }, with_options,
+                [](const std::string& k) { return "fast path (CPU online SGD): " + adapter_fast_path(k); });
   list_registry(out, trainers::trainer_registry(), "trainer",
                 [](const std::string& k) { return "trainer: {type: " + k + "}"; }, with_options);
   out += "metric (metrics.names):\n";

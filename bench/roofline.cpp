@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "bench/timer.h"
-#include "trainers/cpu_kernels.h"
+#include "models/cpu_ops.h"
 #include "trainers/normal_generator.h"
 
 namespace lrlab::bench {
@@ -57,11 +57,11 @@ double read_bandwidth(c10::Device device, at::ScalarType dtype, int64_t bytes, d
     fn = [&] { at::sum_out(out, buf); };
   } else if (dtype == at::kDouble) {
     fn = [&] {
-      for (int64_t i = 0; i < reps; ++i) sink += trainers::kernels::sum_squares(buf.data_ptr<double>(), n);
+      for (int64_t i = 0; i < reps; ++i) sink += models::cpu::sum_squares(buf.data_ptr<double>(), n);
     };
   } else {
     fn = [&] {
-      for (int64_t i = 0; i < reps; ++i) sink += trainers::kernels::sum_squares(buf.data_ptr<float>(), n);
+      for (int64_t i = 0; i < reps; ++i) sink += models::cpu::sum_squares(buf.data_ptr<float>(), n);
     };
   }
   const Timing t = time_calls(fn, min_seconds, device, 3);

@@ -10,21 +10,20 @@ namespace lrlab::models {
 LowRankOptions LowRankOptions::from_config(const Config& cfg, int64_t d, int64_t k) {
   LowRankOptions o;
   o.rank = cfg.get<int64_t>("rank", o.rank);
-  o.xi = cfg.get_each<double>("xi", o.xi)[0];
+  o.xi = PerReplica<double>(cfg.get_each<double>("xi", o.xi[0]));
   o.c = cfg.get_choice("c", o.c, {"random", "uniform", "basis"});
-  o.tau = cfg.get_each<double>("tau", o.tau)[0];
+  o.tau = PerReplica<double>(cfg.get_each<double>("tau", o.tau[0]));
   if (o.rank < 1 || o.rank > std::min(d, k))
     cfg.fail("rank", "must be in 1..min(k, d) = " + std::to_string(std::min(d, k)) + ", got " +
                          std::to_string(o.rank));
-  for (double xi : cfg.get_each<double>("xi", o.xi))
+  for (double xi : o.xi.values())
     if (!std::isfinite(xi) || xi < 0) cfg.fail("xi", "must be finite and >= 0");
-  for (double tau : cfg.get_each<double>("tau", o.tau))
+  for (double tau : o.tau.values())
     if (!std::isfinite(tau) || tau < 0) cfg.fail("tau", "must be finite and >= 0");
   return o;
 }
 
-LowRank::LowRank(const LowRankOptions& options, const std::vector<double>& xi, const std::vector<double>& tau,
-                 std::shared_ptr<const BaseNetwork> base, const Context& ctx)
+LowRank::LowRank(const LowRankOptions& options, std::shared_ptr<const BaseNetwork> base, const Context& ctx)
     : options_(options), base_(std::move(base)) {
   const int64_t d = base_->d(), k = base_->k(), r = options.rank;
   auto tensors = stack_replicas_multi(ctx, Stream::kTeacher, [&](at::Generator& gen, int64_t) {
@@ -42,8 +41,8 @@ LowRank::LowRank(const LowRankOptions& options, const std::vector<double>& xi, c
   });
   u_ = tensors[0];
   c_ = tensors[1];
-  xi_ = per_replica(ctx, xi);
-  tau_ = per_replica(ctx, tau);
+  xi_ = per_replica(ctx, options.xi.expand(ctx.replicas()));
+  tau_ = per_replica(ctx, options.tau.expand(ctx.replicas()));
 }
 
 at::Tensor LowRank::preactivations(const at::Tensor& x, const at::Tensor& wx) const {

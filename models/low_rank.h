@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "framework/per_replica.h"
 #include "models/teacher.h"
 
 namespace lrlab {
@@ -17,9 +18,9 @@ namespace lrlab::models {
 /// Options of the `low_rank` teacher (YAML section `teacher`).
 struct LowRankOptions {
   int64_t rank = 1;            ///< r
-  double xi = 1.0;             ///< perturbation scale xi* (may differ across replicas of a group)
+  PerReplica<double> xi = 1.0;   ///< perturbation scale xi*, one value per replica
   std::string c = "random";    ///< columns of C*: random (uniform on the sphere) | uniform (1/sqrt k) | basis (e_1..e_r)
-  double tau = 0.0;            ///< label noise standard deviation (may differ across replicas)
+  PerReplica<double> tau = 0.0;  ///< label noise standard deviation, one value per replica
 
   /// Reads and validates the options for every replica (xi and tau are read per replica).
   static LowRankOptions from_config(const Config& cfg, int64_t d, int64_t k);
@@ -29,8 +30,7 @@ struct LowRankOptions {
 class LowRank : public Teacher {
  public:
   /// Draws U* and C* for every replica from its teacher stream; xi [R] and tau [R] per replica.
-  LowRank(const LowRankOptions& options, const std::vector<double>& xi, const std::vector<double>& tau,
-          std::shared_ptr<const BaseNetwork> base, const Context& ctx);
+  LowRank(const LowRankOptions& options, std::shared_ptr<const BaseNetwork> base, const Context& ctx);
   std::string type() const override { return "low_rank"; }
   at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) const override;
   at::Tensor delta() const override;
@@ -38,6 +38,8 @@ class LowRank : public Teacher {
   int64_t rank() const override { return options_.rank; }
   const at::Tensor& tau() const override { return tau_; }
   const BaseNetwork& base() const override { return *base_; }
+  /// The CPU kernel (low_rank_kernel.cpp).
+  std::unique_ptr<TeacherKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) const override;
   /// C* [R, k, r].
   const at::Tensor& c() const { return c_; }
   /// xi* [R].

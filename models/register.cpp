@@ -7,6 +7,7 @@
 #include "models/adapters/full.h"
 #include "models/adapters/linearized.h"
 #include "models/adapters/lora.h"
+#include "models/adapters/lora_fa.h"
 #include "models/adapters/rank1.h"
 #include "models/adapters/scratch.h"
 #include "models/adapters/vera.h"
@@ -31,8 +32,7 @@ void register_teachers(TeacherRegistry& r) {
   r.add("low_rank",
         [](const Config& cfg, std::shared_ptr<const BaseNetwork> base, const Context& ctx) {
           auto o = LowRankOptions::from_config(cfg, base->d(), base->k());
-          return std::make_shared<LowRank>(o, cfg.get_each<double>("xi", o.xi), cfg.get_each<double>("tau", o.tau),
-                                           base, ctx);
+          return std::make_shared<LowRank>(o, base, ctx);
         },
         "W* = W + xi C* U*^T (rank r), labels f_{W*}(x) + tau eps", {"xi", "tau"});
 }
@@ -41,15 +41,20 @@ void register_adapters(AdapterRegistry& r) {
   r.add("rank1",
         [](const Config& cfg, const AdapterInputs& in) {
           auto o = Rank1Options::from_config(cfg);
-          return std::make_shared<Rank1>(o, cfg.get_each<double>("xi", o.xi), in);
+          return std::make_shared<Rank1>(o, in);
         },
         "Delta = xi c u^T, u on the sphere (spherical SGD); c trained, fixed random or the teacher's", {"xi"});
   r.add("lora",
         [](const Config& cfg, const AdapterInputs& in) {
           auto o = LoraOptions::from_config(cfg, in.base->d(), in.base->k());
-          return std::make_shared<Lora>(o, cfg.get_each<double>("alpha", o.alpha), in);
+          return std::make_shared<Lora>(o, in);
         },
         "Delta = s B A, s = alpha/r (or alpha/sqrt r); init B = 0, pissa or spectral (LoRA-One)", {"alpha"});
+  r.add("lora_fa",
+        [](const Config& cfg, const AdapterInputs& in) {
+          return std::make_shared<LoraFa>(LoraFaOptions::from_config(cfg, in.base->d(), in.base->k()), in);
+        },
+        "Delta = s B A with A frozen at its random init, only B trained (LoRA-FA)", {"alpha"});
   r.add("full", [](const Config&, const AdapterInputs& in) { return std::make_shared<Full>(in); },
         "dense Delta [k, d], zero at init (full fine-tuning)");
   r.add("scratch",
@@ -61,7 +66,7 @@ void register_adapters(AdapterRegistry& r) {
   r.add("dora",
         [](const Config& cfg, const AdapterInputs& in) {
           auto o = DoraOptions::from_config(cfg, in.base->d(), in.base->k());
-          return std::make_shared<Dora>(o, cfg.get_each<double>("alpha", o.alpha), in);
+          return std::make_shared<Dora>(o, in);
         },
         "W' = diag(m) rownormalise(W + s B A): trained magnitudes m and LoRA direction", {"alpha"});
   r.add("vera",

@@ -4,8 +4,14 @@
 /// replica's stream, compute W x_b, the teacher's and the adapter's row products in one pass over x
 /// (the components' CPU kernels: models/adapters/adapter_kernel.h, models/teacher_kernel.h,
 /// Activation::cpu_values), the labels, the loss, g = dL/dh, the adapter's parameter gradients, and
-/// apply the update rule's raw version with the shared steps of trainers/parameter_ops.h.
-/// TO BE IMPLEMENTED (replaces trainers/fused_step.h).
+/// apply the update rule's raw version with the shared steps of trainers/parameter_ops.h
+/// (docs/kernels.md). Gradients of every parameter are computed before any is updated, so the result
+/// equals the batched path's to rounding (tests/trainers/kernel_step_test.cpp).
+///
+/// With more than one intra-op thread (at::set_num_threads) and at least 131072 numbers drawn per step,
+/// the replicas are split across threads (at::parallel_for, OpenMP: kernel_step.cpp is compiled with the
+/// OpenMP flag, see trainers/CMakeLists.txt). Each replica draws from its own stream, so the result
+/// does not depend on the thread count.
 
 #include <ATen/ATen.h>
 

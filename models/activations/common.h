@@ -35,4 +35,23 @@ double dtype_min(at::ScalarType type);
 /// A 0-dim tensor holding `value` with the dtype and device of `like` (for at::where branches).
 at::Tensor scalar_like(const at::Tensor& like, double value);
 
+/// The loop of every Activation::cpu_values: for i < n, `both(z[i], v, dv)` sets v = sigma(z[i]) and
+/// dv = sigma'(z[i]); writes v[i] and, when `dv` is not null, dv[i] (v may alias z: z[i] is read first).
+template <class Both>
+inline void scalar_values(const double* z, double* v, double* dv, int64_t n, Both both) {
+  double value = 0.0, slope = 0.0;
+  if (dv == nullptr) {
+    for (int64_t i = 0; i < n; ++i) {
+      both(z[i], value, slope);
+      v[i] = value;
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    both(z[i], value, slope);
+    v[i] = value;
+    dv[i] = slope;
+  }
+}
+
 }  // namespace lrlab::models::detail

@@ -48,4 +48,11 @@ at::Tensor Erf::kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::T
   return M_2_PI * at::atan2(sab, cos_part);
 }
 
+void Erf::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  detail::scalar_values(z, v, dv, n, [](double x, double& value, double& slope) {
+    value = std::erf(x * M_SQRT1_2);
+    slope = (M_2_SQRTPI * M_SQRT1_2) * std::exp(-0.5 * x * x);
+  });
+}
+
 }  // namespace lrlab::models

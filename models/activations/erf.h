@@ -32,6 +32,10 @@ class Erf : public Activation {
   /// Closed form (numerical care documented in the .cpp): saa = |a|^2, sbb = |b|^2, sab = <a, b>,
   /// broadcastable tensors of one floating dtype; the result has the broadcast shape.
   at::Tensor kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::Tensor& sab) const override;
+  /// True: cpu_values is provided.
+  bool has_cpu_values() const override { return true; }
+  /// Scalar CPU kernel (the expressions of value/derivative in double precision).
+  void cpu_values(const double* z, double* v, double* dv, int64_t n) const override;
   /// True: the kernel is a closed form.
   bool kernel_is_exact() const override { return true; }
 };

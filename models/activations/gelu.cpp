@@ -41,4 +41,12 @@ at::Tensor Gelu::derivative(const at::Tensor& z) const {
   return 0.5 * (1.0 + at::erf(z * M_SQRT1_2)) + z * at::exp(-0.5 * z * z) * inv_sqrt_2pi;
 }
 
+void Gelu::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  detail::scalar_values(z, v, dv, n, [](double x, double& value, double& slope) {
+    const double cdf2 = 1.0 + std::erf(x * M_SQRT1_2);  // 2 Phi(x)
+    value = 0.5 * x * cdf2;
+    slope = 0.5 * cdf2 + x * std::exp(-0.5 * x * x) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+  });
+}
+
 }  // namespace lrlab::models

@@ -102,6 +102,10 @@ Hermite::Hermite(const HermiteOptions& options) {
       break;
     }
   }
+  for (size_t p = 0; p < coefficients_.size(); ++p) {
+    value_coef_.push_back(coefficients_[p] / factorial(static_cast<int>(p)));
+    if (p + 1 < coefficients_.size()) derivative_coef_.push_back(coefficients_[p + 1] / factorial(static_cast<int>(p)));
+  }
 }
 
 Hermite::Hermite(const Config& cfg) : Hermite(HermiteOptions::from_config(cfg)) {}
@@ -181,6 +185,25 @@ at::Tensor Hermite::kernel(const at::Tensor& saa, const at::Tensor& sbb, const a
     out = out.defined() ? out + term : term;
   }
   return out;
+}
+
+// sigma = sum_p (a_p / p!) He_p and sigma' = sum_p (a_{p+1} / p!) He_p, both by the recurrence
+// He_0 = 1, He_1 = z, He_{p+1} = z He_p - p He_{p-1} (coefficient lists from the constructor).
+void Hermite::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  auto sum = [](const std::vector<double>& coef, double x) {
+    double prev = 1.0, cur = x, out = coef.empty() ? 0.0 : coef[0];
+    for (size_t p = 1; p < coef.size(); ++p) {
+      out += coef[p] * cur;
+      const double next = x * cur - static_cast<double>(p) * prev;
+      prev = cur;
+      cur = next;
+    }
+    return out;
+  };
+  detail::scalar_values(z, v, dv, n, [&](double x, double& value, double& slope) {
+    value = sum(value_coef_, x);
+    slope = sum(derivative_coef_, x);
+  });
 }
 
 }  // namespace lrlab::models

@@ -43,6 +43,10 @@ class Hermite : public Activation {
   /// Exact polynomial in saa, sbb, sab (valid for any norms, zero vectors included); broadcasting,
   /// result has the broadcast shape.
   at::Tensor kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::Tensor& sab) const override;
+  /// True: cpu_values is provided.
+  bool has_cpu_values() const override { return true; }
+  /// Scalar CPU kernel (the expressions of value/derivative in double precision).
+  void cpu_values(const double* z, double* v, double* dv, int64_t n) const override;
   /// True: the kernel is a closed form.
   bool kernel_is_exact() const override { return true; }
   /// The coefficients a_0..a_P of sigma = sum_p a_p He_p / p! (after normalisation; for `p` they are
@@ -53,6 +57,8 @@ class Hermite : public Activation {
 
  private:
   std::vector<double> coefficients_;  // a_p, p = 0..P
+  std::vector<double> value_coef_;       // a_p / p!      (sigma  = sum_p value_coef_p He_p)
+  std::vector<double> derivative_coef_;  // a_{p+1} / p!  (sigma' = sum_p derivative_coef_p He_p)
   int information_exponent_ = 0;
 };
 

@@ -96,4 +96,12 @@ at::Tensor Relu::kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::
   return at::where(nonzero, norms * j, zero) * (0.5 / M_PI);
 }
 
+// Branch-free (the signs of h are random, so a branch mispredicts half the time) and vectorisable;
+// NaN stays NaN in v as in at::relu (a divergence shows in the loss), and sigma'(NaN) = 0.
+void Relu::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  if (dv != nullptr)
+    for (int64_t i = 0; i < n; ++i) dv[i] = z[i] > 0 ? 1.0 : 0.0;  // before v: v may alias z
+  for (int64_t i = 0; i < n; ++i) v[i] = z[i] <= 0 ? 0.0 : z[i];
+}
+
 }  // namespace lrlab::models

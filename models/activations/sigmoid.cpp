@@ -38,4 +38,11 @@ at::Tensor Sigmoid::derivative(const at::Tensor& z) const {
   return s * (1.0 - s);
 }
 
+void Sigmoid::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  detail::scalar_values(z, v, dv, n, [](double x, double& value, double& slope) {
+    value = 1.0 / (1.0 + std::exp(-x));
+    slope = value * (1.0 - value);
+  });
+}
+
 }  // namespace lrlab::models

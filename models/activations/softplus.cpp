@@ -41,4 +41,14 @@ at::Tensor Softplus::value(const at::Tensor& z) const { return at::log_sigmoid(z
 
 at::Tensor Softplus::derivative(const at::Tensor& z) const { return at::sigmoid(z * beta_); }
 
+// log(1 + e^{bz}) / b = (max(bz, 0) + log1p(e^{-|bz|})) / b, stable for all z; sigma' = sigmoid(bz).
+void Softplus::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  const double beta = beta_;
+  detail::scalar_values(z, v, dv, n, [beta](double x, double& value, double& slope) {
+    const double bz = beta * x;
+    value = ((bz > 0 ? bz : 0.0) + std::log1p(std::exp(-std::fabs(bz)))) / beta;
+    slope = 1.0 / (1.0 + std::exp(-bz));
+  });
+}
+
 }  // namespace lrlab::models

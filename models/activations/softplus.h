@@ -31,6 +31,10 @@ class Softplus : public Activation {
   at::Tensor value(const at::Tensor& z) const override;
   /// sigmoid(beta z); z any shape.
   at::Tensor derivative(const at::Tensor& z) const override;
+  /// True: cpu_values is provided.
+  bool has_cpu_values() const override { return true; }
+  /// Scalar CPU kernel (the expressions of value/derivative in double precision).
+  void cpu_values(const double* z, double* v, double* dv, int64_t n) const override;
   /// The sharpness beta.
   double beta() const { return beta_; }
 

@@ -38,4 +38,11 @@ at::Tensor Tanh::derivative(const at::Tensor& z) const {
   return 1.0 - t * t;
 }
 
+void Tanh::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
+  detail::scalar_values(z, v, dv, n, [](double x, double& value, double& slope) {
+    value = std::tanh(x);
+    slope = 1.0 - value * value;
+  });
+}
+
 }  // namespace lrlab::models

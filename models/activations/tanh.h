@@ -29,6 +29,10 @@ class Tanh : public Activation {
   at::Tensor value(const at::Tensor& z) const override;
   /// 1 - tanh(z)^2; z any shape.
   at::Tensor derivative(const at::Tensor& z) const override;
+  /// True: cpu_values is provided.
+  bool has_cpu_values() const override { return true; }
+  /// Scalar CPU kernel (the expressions of value/derivative in double precision).
+  void cpu_values(const double* z, double* v, double* dv, int64_t n) const override;
 };
 
 }  // namespace lrlab::models

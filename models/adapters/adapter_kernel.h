@@ -30,10 +30,12 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lrlab::models {
 
 class Activation;
+class BaseNetwork;
 
 /// The dtype-independent handle of a CPU kernel (the driver casts it to AdapterKernel<T>).
 class AdapterKernelBase {
@@ -85,5 +87,33 @@ std::unique_ptr<AdapterKernelBase> make_cpu_kernel(at::ScalarType dtype, Args&&.
   if (dtype == at::kDouble) return std::make_unique<Kernel<double>>(std::forward<Args>(args)...);
   return nullptr;
 }
+
+/// Helpers of the kernels (models/adapters/*_kernel.cpp, models/low_rank_kernel.cpp).
+namespace kernel {
+
+/// The sizes a kernel loops over: the base network's d, k and R, and the component's rank r.
+struct Shape {
+  /// Reads d, k and R from `base`; `rank` is the component's r (1 when it has none).
+  explicit Shape(const BaseNetwork& base, int64_t rank = 1);
+  int64_t d;         ///< input dimension
+  int64_t k;         ///< width
+  int64_t replicas;  ///< R
+  int64_t rank;      ///< r
+};
+
+/// The data of a replica-stacked CPU tensor as T*, after checking that it is contiguous, of dtype T and
+/// holds `numel` numbers (parameters are updated in place; a caller that replaced one with another
+/// layout gets an lrlab::Error naming `what`).
+template <class T>
+T* data(const at::Tensor& t, int64_t numel, const std::string& what);
+/// The numbers of a (small, frozen) tensor as doubles, e.g. LoRA's scale s [R].
+std::vector<double> doubles(const at::Tensor& t);
+/// A contiguous copy of `t` in dtype T on the CPU (frozen tensors the kernel reads every step).
+template <class T>
+at::Tensor frozen(const at::Tensor& t);
+/// Sets n doubles to zero (gradient buffers are overwritten, then accumulated into).
+void zero(double* v, int64_t n);
+
+}  // namespace kernel
 
 }  // namespace lrlab::models

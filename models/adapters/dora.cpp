@@ -11,11 +11,11 @@ namespace lrlab::models {
 
 DoraOptions DoraOptions::from_config(const Config& cfg, int64_t d, int64_t k) {
   DoraOptions o;
-  read_factor_options(cfg, d, k, o.rank, o.alpha, o.scaling, o.init_a, o.lr_ratio);
+  read_factor_options(cfg, d, k, o.rank, o.alpha, o.scaling, o.init_a, &o.lr_ratio);
   return o;
 }
 
-Dora::Dora(const DoraOptions& options, const std::vector<double>& alpha, const AdapterInputs& in)
+Dora::Dora(const DoraOptions& options, const AdapterInputs& in)
     : Adapter(in.base), options_(options) {
   const int64_t d = base_->d(), k = base_->k(), r = options.rank;
   w2_ = base_->weight().pow(2).sum(2);  // [R, k]
@@ -28,7 +28,7 @@ Dora::Dora(const DoraOptions& options, const std::vector<double>& alpha, const A
                             [&](at::Generator& gen) { return draw_lora_a(options.init_a, r, d, gen); });
   b_.value = at::zeros({in.ctx.replicas(), k, r}, in.ctx.options());
   b_.lr_scale = options.lr_ratio;
-  scale_ = per_replica(in.ctx, lora_scales(alpha, r, options.scaling));
+  scale_ = per_replica(in.ctx, lora_scales(options.alpha, in.ctx.replicas(), r, options.scaling));
 }
 
 at::Tensor Dora::preactivations(const at::Tensor& x, const at::Tensor& wx) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/per_replica.h"
 #include "models/adapters/adapter.h"
 
 namespace lrlab {
@@ -33,7 +34,7 @@ namespace lrlab::models {
 /// Options of the `dora` adapter.
 struct DoraOptions {
   int64_t rank = 1;                  ///< r
-  double alpha = 1.0;                ///< scale numerator (may differ across replicas)
+  PerReplica<double> alpha = 1.0;    ///< scale numerator, one value per replica
   std::string scaling = "standard";  ///< standard (s = alpha / r) | rs (s = alpha / sqrt r)
   std::string init_a = "gaussian";   ///< gaussian N(0, 1/d) | kaiming | orthogonal (as `lora`)
   double lr_ratio = 1.0;             ///< learning-rate multiplier of B relative to A and m (LoRA+)
@@ -47,7 +48,7 @@ class Dora : public Adapter {
  public:
   /// m = row norms of W, A from each replica's adapter stream, B = 0. A base with a zero row
   /// (e.g. zero_base: true) is an lrlab::Error: its direction is undefined.
-  Dora(const DoraOptions& options, const std::vector<double>& alpha, const AdapterInputs& in);
+  Dora(const DoraOptions& options, const AdapterInputs& in);
   std::string type() const override { return "dora"; }
   std::vector<Parameter*> parameters() override { return {&m_, &a_, &b_}; }
   at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) override;
@@ -56,8 +57,12 @@ class Dora : public Adapter {
   at::Tensor delta() const override;
   /// The re-normalised first layer W' = diag(m) rownormalise(W + s B A) [R, k, d].
   at::Tensor effective_weight() const override;
+  /// The CPU kernel (dora_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
 
  private:
+  template <class T>
+  friend class DoraKernel;
   DoraOptions options_;
   Parameter m_{"m"};  // [R, k]
   Parameter a_{"A"};  // [R, r, d]

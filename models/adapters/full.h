@@ -21,6 +21,8 @@ class Full : public Adapter {
   at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) override;
   void backward_preactivations(const at::Tensor& x, const at::Tensor& wx, const at::Tensor& g) override;
   at::Tensor delta() const override { return delta_.value; }
+  /// The CPU kernel (full_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
 
  private:
   Parameter delta_{"Delta"};  // [R, k, d]

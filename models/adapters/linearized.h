@@ -38,6 +38,8 @@ class Linearized : public Adapter {
   at::Tensor effective_weight() const override { return inner_->effective_weight(); }
   at::Tensor row_space(int64_t r) const override { return inner_->row_space(r); }
   void after_update() override { inner_->after_update(); }
+  /// The inner adapter's CPU kernel with the linearised output (linearized_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
   /// The wrapped adapter.
   Adapter& inner() { return *inner_; }
 

@@ -9,24 +9,24 @@
 
 namespace lrlab::models {
 
-void read_factor_options(const Config& cfg, int64_t d, int64_t k, int64_t& rank, double& alpha, std::string& scaling,
-                         std::string& init_a, double& lr_ratio) {
+void read_factor_options(const Config& cfg, int64_t d, int64_t k, int64_t& rank, PerReplica<double>& alpha,
+                         std::string& scaling, std::string& init_a, double* lr_ratio) {
   rank = cfg.get<int64_t>("rank", rank);
-  const std::vector<double> alphas = cfg.get_each<double>("alpha", alpha);
-  alpha = alphas[0];
+  const std::vector<double> alphas = cfg.get_each<double>("alpha", alpha[0]);
+  alpha = PerReplica<double>(alphas);
   scaling = cfg.get_choice("scaling", scaling, {"standard", "rs"});
   init_a = cfg.get_choice("init_a", init_a, {"gaussian", "kaiming", "orthogonal"});
-  lr_ratio = cfg.get<double>("lr_ratio", lr_ratio);
+  if (lr_ratio) *lr_ratio = cfg.get<double>("lr_ratio", *lr_ratio);
   if (rank < 1 || rank > std::min(d, k))
     cfg.fail("rank", "must be in 1..min(k, d) = " + std::to_string(std::min(d, k)) + ", got " + std::to_string(rank));
   for (double a : alphas)
     if (!std::isfinite(a) || a == 0) cfg.fail("alpha", "must be finite and non-zero");
-  if (!(lr_ratio > 0) || !std::isfinite(lr_ratio)) cfg.fail("lr_ratio", "must be finite and > 0");
+  if (lr_ratio && (!(*lr_ratio > 0) || !std::isfinite(*lr_ratio))) cfg.fail("lr_ratio", "must be finite and > 0");
 }
 
 LoraOptions LoraOptions::from_config(const Config& cfg, int64_t d, int64_t k) {
   LoraOptions o;
-  read_factor_options(cfg, d, k, o.rank, o.alpha, o.scaling, o.init_a, o.lr_ratio);
+  read_factor_options(cfg, d, k, o.rank, o.alpha, o.scaling, o.init_a, &o.lr_ratio);
   o.init = cfg.get_choice("init", o.init, {"default", "pissa", "spectral"});
   o.init_samples = cfg.get<int64_t>("init_samples", o.init_samples);
   o.init_scale = cfg.get<double>("init_scale", o.init_scale);
@@ -46,10 +46,11 @@ at::Tensor draw_lora_a(const std::string& init, int64_t r, int64_t d, at::Genera
   return draw_rows("gaussian", r, d, gen);
 }
 
-std::vector<double> lora_scales(const std::vector<double>& alpha, int64_t r, const std::string& scaling) {
+std::vector<double> lora_scales(const PerReplica<double>& alpha, int64_t replicas, int64_t r,
+                                const std::string& scaling) {
   const double denom = scaling == "rs" ? std::sqrt(static_cast<double>(r)) : static_cast<double>(r);
   std::vector<double> s;
-  for (double a : alpha) s.push_back(a / denom);
+  for (double a : alpha.expand(replicas)) s.push_back(a / denom);
   return s;
 }
 
@@ -70,10 +71,10 @@ at::Tensor sampled_full_gradient(const AdapterInputs& in, int64_t samples) {
   return at::bmm(g.transpose(1, 2), x);
 }
 
-Lora::Lora(const LoraOptions& options, const std::vector<double>& alpha, const AdapterInputs& in)
+Lora::Lora(const LoraOptions& options, const AdapterInputs& in)
     : Adapter(in.base), options_(options) {
   const int64_t d = base_->d(), k = base_->k(), r = options.rank;
-  scale_ = per_replica(in.ctx, lora_scales(alpha, r, options.scaling));
+  scale_ = per_replica(in.ctx, lora_scales(options.alpha, in.ctx.replicas(), r, options.scaling));
   // Balanced split of a rank-r target T = U_r S_r V_r^T into s B A = T: both factors carry
   // sqrt(S_r / |s|), B carries sign(s). U [R,k,r], sv [R,r], vh [R,r,d].
   auto split = [&](const at::Tensor& u, const at::Tensor& sv, const at::Tensor& vh, double eta) {

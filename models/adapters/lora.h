@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/per_replica.h"
 #include "models/adapters/adapter.h"
 
 namespace lrlab {
@@ -33,7 +34,7 @@ namespace lrlab::models {
 /// Options of the `lora` adapter.
 struct LoraOptions {
   int64_t rank = 1;                  ///< r
-  double alpha = 1.0;                ///< scale numerator (may differ across replicas)
+  PerReplica<double> alpha = 1.0;    ///< scale numerator, one value per replica
   std::string scaling = "standard";  ///< standard (s = alpha / r) | rs (s = alpha / sqrt r)
   std::string init = "default";      ///< default (A by init_a, B = 0) | pissa | spectral (LoRA-One)
   std::string init_a = "gaussian";   ///< gaussian N(0, 1/d) | kaiming (PEFT's U(-1/sqrt d, 1/sqrt d)) | orthogonal
@@ -49,19 +50,23 @@ struct LoraOptions {
 class Lora : public Adapter {
  public:
   /// Initialises A and B by `options.init` (A from each replica's adapter stream for `default`).
-  Lora(const LoraOptions& options, const std::vector<double>& alpha, const AdapterInputs& in);
+  Lora(const LoraOptions& options, const AdapterInputs& in);
   std::string type() const override { return "lora"; }
   std::vector<Parameter*> parameters() override { return {&a_, &b_}; }
   std::vector<Parameter*> buffers() override;
   at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) override;
   void backward_preactivations(const at::Tensor& x, const at::Tensor& wx, const at::Tensor& g) override;
   at::Tensor delta() const override;
+  /// The CPU kernel (lora_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
   /// The scale s [R].
   const at::Tensor& scale() const { return scale_; }
   /// The options it was built with.
   const LoraOptions& options() const { return options_; }
 
  protected:
+  template <class T>
+  friend class LoraKernel;
   LoraOptions options_;
   Parameter a_{"A"};    // [R, r, d]
   Parameter b_{"B"};    // [R, k, r]
@@ -71,16 +76,18 @@ class Lora : public Adapter {
   at::Tensor ax_;       // A x [R, B, r] of the last forward
 };
 
-/// Reads the options `lora` and `dora` share (rank in 1..min(k, d), alpha per replica and non-zero,
-/// scaling, init_a, lr_ratio > 0) into the given fields, whose current values are the defaults.
-void read_factor_options(const Config& cfg, int64_t d, int64_t k, int64_t& rank, double& alpha, std::string& scaling,
-                         std::string& init_a, double& lr_ratio);
+/// Reads the options `lora`, `dora` and `lora_fa` share (rank in 1..min(k, d), alpha per replica and
+/// non-zero, scaling, init_a, and lr_ratio > 0 unless `lr_ratio` is null) into the given fields, whose
+/// current values are the defaults.
+void read_factor_options(const Config& cfg, int64_t d, int64_t k, int64_t& rank, PerReplica<double>& alpha,
+                         std::string& scaling, std::string& init_a, double* lr_ratio);
 
 /// Draws A [r, d] by `init` (gaussian | kaiming | orthogonal) in float64 on the CPU.
 at::Tensor draw_lora_a(const std::string& init, int64_t r, int64_t d, at::Generator& gen);
 
-/// The LoRA scale s per replica: alpha / r (scaling = standard) or alpha / sqrt(r) (scaling = rs).
-std::vector<double> lora_scales(const std::vector<double>& alpha, int64_t r, const std::string& scaling);
+/// The LoRA scale s per replica (`replicas` values): alpha / r (scaling = standard) or alpha / sqrt(r) (rs).
+std::vector<double> lora_scales(const PerReplica<double>& alpha, int64_t replicas, int64_t r,
+                                const std::string& scaling);
 
 /// The full fine-tuning gradient G = dL/dDelta at Delta = 0 [R, k, d], L = (1/n) sum (f_W(x) - y)^2 / 2,
 /// estimated on n = `samples` inputs x ~ N(0, I) (and label noise) drawn from each replica's

@@ -11,15 +11,15 @@ Rank1Options Rank1Options::from_config(const Config& cfg) {
   Rank1Options o;
   o.c = cfg.get_choice("c", o.c, {"train", "fixed_random", "teacher"});
   o.c_init = cfg.get_choice("c_init", o.c_init, {"random", "zero"});
-  o.xi = cfg.get_each<double>("xi", o.xi)[0];
+  o.xi = PerReplica<double>(cfg.get_each<double>("xi", o.xi[0]));
   o.xi_from_teacher = cfg.get<bool>("xi_from_teacher", o.xi_from_teacher);
   o.train_xi = cfg.get<bool>("train_xi", o.train_xi);
-  for (double xi : cfg.get_each<double>("xi", o.xi))
+  for (double xi : o.xi.values())
     if (!std::isfinite(xi)) cfg.fail("xi", "must be finite");
   return o;
 }
 
-Rank1::Rank1(const Rank1Options& options, const std::vector<double>& xi, const AdapterInputs& in)
+Rank1::Rank1(const Rank1Options& options, const AdapterInputs& in)
     : Adapter(in.base), options_(options) {
   const int64_t d = base_->d(), k = base_->k();
   auto low_rank = std::dynamic_pointer_cast<const LowRank>(in.teacher);
@@ -39,7 +39,7 @@ Rank1::Rank1(const Rank1Options& options, const std::vector<double>& xi, const A
   } else {
     c_.value = drawn[1];
   }
-  xi_.value = options.xi_from_teacher ? low_rank->xi().clone() : per_replica(in.ctx, xi);
+  xi_.value = options.xi_from_teacher ? low_rank->xi().clone() : per_replica(in.ctx, options.xi.expand(in.ctx.replicas()));
 }
 
 std::vector<Parameter*> Rank1::parameters() {

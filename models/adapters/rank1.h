@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "framework/per_replica.h"
 #include "models/adapters/adapter.h"
 
 namespace lrlab {
@@ -21,7 +22,7 @@ namespace lrlab::models {
 struct Rank1Options {
   std::string c = "train";        ///< train | fixed_random | teacher (the "known c" case: c = c*)
   std::string c_init = "random";  ///< when c = train: random (unit norm) | zero
-  double xi = 1.0;                ///< initial xi (may differ across replicas); ignored when xi_from_teacher
+  PerReplica<double> xi = 1.0;    ///< initial xi, one value per replica; ignored when xi_from_teacher
   bool xi_from_teacher = true;    ///< start xi at the teacher's xi* (needs a low_rank teacher)
   bool train_xi = false;          ///< train xi too
 
@@ -33,14 +34,16 @@ struct Rank1Options {
 class Rank1 : public Adapter {
  public:
   /// Draws u uniformly on the sphere (and c when random) from each replica's adapter stream.
-  Rank1(const Rank1Options& options, const std::vector<double>& xi, const AdapterInputs& in);
+  Rank1(const Rank1Options& options, const AdapterInputs& in);
   std::string type() const override { return "rank1"; }
   std::vector<Parameter*> parameters() override;
   at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) override;
   void backward_preactivations(const at::Tensor& x, const at::Tensor& wx, const at::Tensor& g) override;
   at::Tensor delta() const override;
   at::Tensor row_space(int64_t r) const override;
-  /// u [R, d] (unit rows), trained or not (read by the fused CPU step).
+  /// The CPU kernel (rank1_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
+  /// u [R, d] (unit rows), trained or not.
   const Parameter& u() const { return u_; }
   /// c [R, k], trained or not.
   const Parameter& c() const { return c_; }
@@ -48,6 +51,8 @@ class Rank1 : public Adapter {
   const Parameter& xi() const { return xi_; }
 
  private:
+  template <class T>
+  friend class Rank1Kernel;
   Rank1Options options_;
   Parameter u_{"u"};    // [R, d], unit norm
   Parameter c_{"c"};    // [R, k]

@@ -34,6 +34,8 @@ class Scratch : public Adapter {
   void backward_preactivations(const at::Tensor& x, const at::Tensor& wx, const at::Tensor& g) override;
   at::Tensor delta() const override { return theta_.value - base_->weight(); }
   at::Tensor effective_weight() const override { return theta_.value; }
+  /// The CPU kernel (scratch_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
 
  private:
   Parameter theta_{"Theta"};  // [R, k, d]

@@ -43,8 +43,12 @@ class Vera : public Adapter {
   at::Tensor preactivations(const at::Tensor& x, const at::Tensor& wx) override;
   void backward_preactivations(const at::Tensor& x, const at::Tensor& wx, const at::Tensor& g) override;
   at::Tensor delta() const override;
+  /// The CPU kernel (vera_kernel.cpp).
+  std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
 
  private:
+  template <class T>
+  friend class VeraKernel;
   VeraOptions options_;
   Parameter d_vec_{"d_vec"};  // [R, r]
   Parameter b_vec_{"b_vec"};  // [R, k]

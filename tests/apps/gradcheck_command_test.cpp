@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "apps/commands.h"
@@ -82,11 +84,16 @@ TEST_CASE("gradcheck fails with a non-zero status naming the parameter with a pl
   CHECK_THAT(out.str(), Catch::Contains("bias") && Catch::Contains("FAIL") && Catch::Contains("Delta"));
 }
 
-TEST_CASE("gradcheck passes on every example adapter config", "[gradcheck][gradcheck_command]") {
-  for (const char* name : {"rank1", "lora", "lora_pissa", "lora_spectral", "full", "scratch", "dora", "vera",
-                           "linearized"}) {
-    INFO(name);
-    const lrlab::Config root = lrlab::load_with_overrides(kSource + "/configs/examples/" + name + ".yaml", {});
+TEST_CASE("gradcheck passes on every example config, and every adapter has one", "[gradcheck][gradcheck_command]") {
+  std::set<std::string> adapters;
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kSource + "/configs/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path().filename().string());
+    const lrlab::Config root = lrlab::load_with_overrides(entry.path().string(), {});
+    const std::string adapter = root.value_text("adapter.type");
+    adapters.insert(adapter.empty() ? lrlab::models::kDefaultAdapterType : adapter);
+    ++checked;
     std::ostringstream out, err;
     lrlab::GradcheckCommandOptions options;
     options.max_elements = 64;  // keep the test quick (the command checks every element by default)
@@ -94,6 +101,11 @@ TEST_CASE("gradcheck passes on every example adapter config", "[gradcheck][gradc
     INFO(out.str() << err.str());
     CHECK(status == 0);
     CHECK_THAT(out.str(), Catch::Contains("finite difference") && Catch::Contains("ok: every parameter"));
+  }
+  CHECK(checked >= 9);
+  for (const auto& key : lrlab::models::adapter_registry().keys()) {
+    INFO("adapter '" << key << "' has no example in configs/examples/ (add configs/examples/" << key << ".yaml)");
+    CHECK(adapters.count(key) == 1);
   }
 }
 

@@ -35,9 +35,9 @@ TEST_CASE("lrlab_bench runs one configuration and writes its JSON report", "[ben
   REQUIRE(r["configs"].size() == 1);
   const auto& c = r["configs"][0];
   CHECK(c["label"] == "rank1/d100/k4/B1/R1");
-  CHECK(c["fused"]["implementation"] == "fused");
+  CHECK(c["kernel"]["implementation"] == "kernel");
   CHECK(c["batched"]["implementation"].get<std::string>().rfind("batched", 0) == 0);
-  for (const char* path : {"fused", "batched", "autograd"}) {
+  for (const char* path : {"kernel", "batched", "autograd"}) {
     INFO(path);
     CHECK(c[path]["us_per_replica_step"].get<double>() > 0);
     CHECK(c[path]["finite"].get<bool>());

@@ -1,4 +1,4 @@
-#include "trainers/cpu_kernels.h"
+#include "models/cpu_ops.h"
 
 #include <cstring>
 
@@ -15,7 +15,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-namespace lrlab::trainers::kernels {
+namespace lrlab::models::cpu {
 
 namespace {
 
@@ -88,19 +88,19 @@ LRLAB_INLINE void dots_impl(const T* x, int64_t batch, int64_t d, const T* const
 }
 
 // y_t += sum_b coef[b, t] x_b, four samples per pass over y_t.
-template <class T>
-LRLAB_INLINE void add_outer_impl(T* y, int64_t m, int64_t d, const double* coef, const T* x, int64_t batch) {
+template <class Y, class T>
+LRLAB_INLINE void add_outer_impl(Y* y, int64_t m, int64_t d, const double* coef, const T* x, int64_t batch) {
   for (int64_t t = 0; t < m; ++t) {
-    T* yt = y + t * d;
+    Y* yt = y + t * d;
     int64_t b = 0;
     for (; b + 4 <= batch; b += 4) {
-      const T c0 = static_cast<T>(coef[b * m + t]), c1 = static_cast<T>(coef[(b + 1) * m + t]);
-      const T c2 = static_cast<T>(coef[(b + 2) * m + t]), c3 = static_cast<T>(coef[(b + 3) * m + t]);
+      const Y c0 = static_cast<Y>(coef[b * m + t]), c1 = static_cast<Y>(coef[(b + 1) * m + t]);
+      const Y c2 = static_cast<Y>(coef[(b + 2) * m + t]), c3 = static_cast<Y>(coef[(b + 3) * m + t]);
       const T *x0 = x + b * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
       for (int64_t j = 0; j < d; ++j) yt[j] += (c0 * x0[j] + c1 * x1[j]) + (c2 * x2[j] + c3 * x3[j]);
     }
     for (; b < batch; ++b) {
-      const T c = static_cast<T>(coef[b * m + t]);
+      const Y c = static_cast<Y>(coef[b * m + t]);
       const T* xb = x + b * d;
       for (int64_t j = 0; j < d; ++j) yt[j] += c * xb[j];
     }
@@ -108,18 +108,17 @@ LRLAB_INLINE void add_outer_impl(T* y, int64_t m, int64_t d, const double* coef,
 }
 
 template <class T>
-LRLAB_INLINE double sum_squares_impl(const T* v, int64_t n) {
+LRLAB_INLINE double dot_impl(const T* a, const T* b, int64_t n) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
   V a0{}, a1{};
   int64_t j = 0;
   for (; j + 2 * L <= n; j += 2 * L) {
-    const V x0 = load<T>(v + j), x1 = load<T>(v + j + L);
-    a0 += x0 * x0;
-    a1 += x1 * x1;
+    a0 += load<T>(a + j) * load<T>(b + j);
+    a1 += load<T>(a + j + L) * load<T>(b + j + L);
   }
   double s = static_cast<double>(horizontal_sum<T>(a0 + a1));
-  for (; j < n; ++j) s += static_cast<double>(v[j]) * v[j];
+  for (; j < n; ++j) s += static_cast<double>(a[j]) * b[j];
   return s;
 }
 
@@ -137,6 +136,11 @@ LRLAB_CLONES void add_outer(float* y, int64_t m, int64_t d, const double* coef, 
 LRLAB_CLONES void add_outer(double* y, int64_t m, int64_t d, const double* coef, const double* x, int64_t batch) {
   add_outer_impl(y, m, d, coef, x, batch);
 }
+LRLAB_CLONES void add_outer(double* y, int64_t m, int64_t d, const double* coef, const float* x, int64_t batch) {
+  add_outer_impl(y, m, d, coef, x, batch);
+}
+LRLAB_CLONES double dot(const float* a, const float* b, int64_t n) { return dot_impl(a, b, n); }
+LRLAB_CLONES double dot(const double* a, const double* b, int64_t n) { return dot_impl(a, b, n); }
 LRLAB_CLONES void scale(float* v, int64_t n, double alpha) {
   const float a = static_cast<float>(alpha);
   for (int64_t j = 0; j < n; ++j) v[j] *= a;
@@ -144,7 +148,7 @@ LRLAB_CLONES void scale(float* v, int64_t n, double alpha) {
 LRLAB_CLONES void scale(double* v, int64_t n, double alpha) {
   for (int64_t j = 0; j < n; ++j) v[j] *= alpha;
 }
-LRLAB_CLONES double sum_squares(const float* v, int64_t n) { return sum_squares_impl(v, n); }
-LRLAB_CLONES double sum_squares(const double* v, int64_t n) { return sum_squares_impl(v, n); }
+LRLAB_CLONES double sum_squares(const float* v, int64_t n) { return dot_impl(v, v, n); }
+LRLAB_CLONES double sum_squares(const double* v, int64_t n) { return dot_impl(v, v, n); }
 
-}  // namespace lrlab::trainers::kernels
+}  // namespace lrlab::models::cpu

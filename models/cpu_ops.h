@@ -1,5 +1,6 @@
 #pragma once
-/// Small dense kernels on raw row-major arrays for the fused CPU step (trainers/fused_step.h).
+/// Small dense kernels on raw row-major arrays for the components' CPU kernels (models/adapters/adapter_kernel.h,
+/// models/teacher_kernel.h) and the kernel driver (trainers/kernel_step.h).
 ///
 /// Written with GCC/Clang vector extensions (8 floats or 4 doubles per operation) and, with GCC on
 /// x86-64, compiled twice (generic x86-64 and x86-64-v3 = AVX2) with the faster one picked at load
@@ -8,7 +9,7 @@
 
 #include <cstdint>
 
-namespace lrlab::trainers::kernels {
+namespace lrlab::models::cpu {
 
 /// out[b n + i] = <x_b, rows[i]>: x [B, d] row-major, rows = n pointers to d numbers each,
 /// out [B, n] row-major.
@@ -21,6 +22,13 @@ void dots(const double* x, int64_t batch, int64_t d, const double* const* rows, 
 void add_outer(float* y, int64_t m, int64_t d, const double* coef, const float* x, int64_t batch);
 /// As above in double precision.
 void add_outer(double* y, int64_t m, int64_t d, const double* coef, const double* x, int64_t batch);
+/// As above into a double accumulator from float rows x (gradients are accumulated in double).
+void add_outer(double* y, int64_t m, int64_t d, const double* coef, const float* x, int64_t batch);
+
+/// <a, b> of two n-vectors (vectorised in the arrays' precision, summed in double at the end, as `dots`).
+double dot(const float* a, const float* b, int64_t n);
+/// As above in double precision.
+double dot(const double* a, const double* b, int64_t n);
 
 /// v *= alpha (n numbers).
 void scale(float* v, int64_t n, double alpha);
@@ -32,4 +40,4 @@ double sum_squares(const float* v, int64_t n);
 /// As above in double precision.
 double sum_squares(const double* v, int64_t n);
 
-}  // namespace lrlab::trainers::kernels
+}  // namespace lrlab::models::cpu
