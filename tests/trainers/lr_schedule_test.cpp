@@ -14,6 +14,7 @@
 #include "framework/error.h"
 #include "trainers/lr_schedule.h"
 #include "trainers/descent.h"
+#include "trainers/parameter_ops.h"
 #include "trainers/schedule.h"
 
 using namespace lrlab;
