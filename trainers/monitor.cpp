@@ -133,9 +133,9 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
   return recorder_.none_active();
 }
 
-bool Monitor::start(models::Model& model) {
+bool Monitor::start(models::Model& model, const at::Tensor& train_loss) {
   at::NoGradGuard no_grad;
-  if (!record(0, model, at::Tensor())) return false;
+  if (!record(0, model, train_loss)) return false;
   finish(0);
   return true;
 }

@@ -56,9 +56,10 @@ class Monitor {
   /// when training should stop (no run is still active). Throws Interrupted on SIGINT/SIGTERM and
   /// Cancelled when the cancel flag is set.
   bool record(int64_t step, models::Model& model, const at::Tensor& train_loss);
-  /// Records the metrics at step 0 (without autograd); when that already stops training (every
-  /// threshold reached at init), also finishes the run. Returns true when training should not start.
-  bool start(models::Model& model);
+  /// Records the metrics at step 0 (without autograd), with `train_loss` [R] when defined; when that
+  /// already stops training (every threshold reached at init), also finishes the run. Returns true when
+  /// training should not start.
+  bool start(models::Model& model, const at::Tensor& train_loss = at::Tensor());
   /// Ends step `step` of a trainer that measures its training loss each step: adds `loss` [R] (may be
   /// undefined) to the running mean when train_loss is recorded, and records every metric when due,
   /// with that mean as train_loss. Returns true when training should stop.

@@ -10,7 +10,8 @@
 #include "framework/error.h"
 #include "study/group_runner.h"
 #include "tests/support/group_fixtures.h"
-#include "trainers/offline_gd.h"
+#include "trainers/data_sources/offline.h"
+#include "trainers/descent.h"
 
 using namespace lrlab;
 using namespace lrlab::study;
@@ -55,9 +56,11 @@ TEST_CASE("offline_gd: minibatch SGD over shuffled epochs learns from n = 20 d s
   GroupOutcome out = run_group(
       replica_configs(std::string(kProblem) + "trainer: {type: offline_gd, n_per_d: 20, batch: 32, epochs: 60, lr: 2.0}\n", 2),
       records(2));
-  auto* trainer = dynamic_cast<trainers::OfflineGd*>(out.group.trainer.get());
+  auto* trainer = dynamic_cast<trainers::Descent*>(out.group.trainer.get());
   REQUIRE(trainer != nullptr);
-  CHECK(trainer->samples() == 640);
+  auto* source = dynamic_cast<trainers::OfflineSource*>(&trainer->source());
+  REQUIRE(source != nullptr);
+  CHECK(source->samples() == 640);
   CHECK(trainer->steps() == 60 * 20);
   for (const std::string run : {"run0", "run1"}) {
     const auto pop = curve(*out.recorder, run, "population_loss");

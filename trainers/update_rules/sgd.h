@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "trainers/update_rule.h"
+#include "trainers/update_rules/elementwise.h"
 
 namespace lrlab {
 class Config;
@@ -15,16 +15,15 @@ class Config;
 namespace lrlab::trainers {
 
 /// The registered `sgd` update rule.
-class Sgd : public UpdateRule {
+class Sgd : public ElementwiseRule<Sgd> {
  public:
   /// Reads (no) options from the `update` section and rejects unknown keys.
   static std::shared_ptr<Sgd> from_config(const Config& cfg, int64_t replicas);
   std::string type() const override { return "sgd"; }
-  void apply(size_t j, models::Parameter& p, const at::Tensor& grad, const at::Tensor& eta, int64_t step) override;
-  void apply_replica(size_t j, int64_t r, float* value, const double* grad, int64_t n, double eta,
-                     int64_t step) override;
-  void apply_replica(size_t j, int64_t r, double* value, const double* grad, int64_t n, double eta,
-                     int64_t step) override;
+  /// phi(g) = g.
+  static const at::Tensor& direction(const at::Tensor& g) { return g; }
+  /// phi(g) = g.
+  static double direction(double g) { return g; }
 };
 
 }  // namespace lrlab::trainers

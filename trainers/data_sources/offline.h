@@ -1,19 +1,18 @@
 #pragma once
-/// `offline_gd`: a fixed training set of n samples per run, drawn once from the run's data stream, and
+/// `offline`: a fixed training set of n samples per run, drawn once from the run's data stream, and
 /// full-batch gradient descent (`batch: full`) or minibatch SGD over shuffled epochs (`batch: B`).
-/// Records `train_loss` on the whole training set (at the current parameters) next to the test and
-/// population losses, so sample complexity (online vs reused samples) can be studied.
+/// Records `train_loss` on the whole training set (at the current parameters), so sample complexity
+/// (online vs reused samples) can be studied.
 ///
-/// Update s (0-based) as online_sgd (schedule, decoupled weight decay, spherical step), with the
-/// gradient of the mean loss over the current minibatch (the whole set for full batch).
+/// Keys (trainer section): `n` or `n_per_d` (set size), `batch` (`full` or B), and the budget: `epochs`
+/// (passes over the set) or `steps` / `steps_per_d` (updates); giving both is an error naming both.
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "trainers/gradients.h"
-#include "trainers/lr_schedule.h"
-#include "trainers/trainer.h"
+#include "trainers/data_source.h"
+#include "trainers/normal_generator.h"
 
 namespace lrlab {
 class Config;
@@ -68,47 +67,31 @@ int64_t training_set_size(int64_t n, double n_per_d, int64_t d);
 /// Reads and validates `n` and `n_per_d` (the set must hold 1..1e8 samples per replica) into *n, *n_per_d.
 void read_training_set_options(const Config& cfg, int64_t d, int64_t* n, double* n_per_d);
 
-/// Options of `offline_gd` (YAML section `trainer`).
-struct OfflineGdOptions {
-  int64_t n = 0;                    ///< training samples per run (0: use n_per_d)
-  double n_per_d = 10.0;            ///< when n = 0: n = ceil(n_per_d * d)
-  int64_t epochs = 100;             ///< passes over the set (ignored when steps > 0)
-  int64_t steps = 0;                ///< if > 0: the update budget instead of epochs
-  int64_t batch = 0;                ///< YAML `batch: full` (0) for full-batch GD, or B for minibatch SGD
-  double lr = 0.5;                  ///< learning rate (may differ across replicas of a group)
-  std::string lr_scaling = "none";  ///< none | inverse_d
-  std::string grad = "analytic";    ///< analytic | autograd
-  bool spherical = true;            ///< Riemannian step for parameters on the sphere
-  bool early_stop = false;          ///< stop when every run reached every threshold
-  LrScheduleOptions schedule;       ///< learning-rate schedule (replica 0's)
-  double weight_decay = 0.0;        ///< decoupled L2 on non-sphere parameters (may differ across replicas)
-
-  /// Reads and validates the options; `d` resolves n_per_d.
-  static OfflineGdOptions from_config(const Config& cfg, int64_t d);
-};
-
-/// The registered `offline_gd` trainer.
-class OfflineGd : public Trainer {
+/// The registered `offline` data source.
+class OfflineSource : public DataSource {
  public:
-  /// `lr`: per replica before lr_scaling; `schedules`, `weight_decay`: per replica (empty: options').
-  OfflineGd(const OfflineGdOptions& options, const std::vector<double>& lr, const models::Model& model,
-            std::vector<LrScheduleOptions> schedules = {}, std::vector<double> weight_decay = {});
-  /// Builds from the `trainer` section.
-  static std::shared_ptr<OfflineGd> from_config(const Config& cfg, const models::Model& model);
-  /// The options that may differ across the replicas of a group.
-  static std::vector<std::string> stackable();
-  std::string type() const override { return "offline_gd"; }
+  /// `n`: samples per run; `batch`: 0 for full batch; `steps`: budget.
+  OfflineSource(int64_t n, int64_t batch, int64_t steps) : n_(n), batch_(batch), steps_(steps) {}
+  /// Reads the set size, the batch and the budget from the trainer section.
+  static std::shared_ptr<OfflineSource> from_config(const Config& cfg, const models::Model& model,
+                                                    const SourceDefaults& defaults);
+  std::string type() const override { return "offline"; }
   int64_t steps() const override { return steps_; }
-  bool early_stop() const override { return options_.early_stop; }
-  void train(models::Model& model, Monitor& monitor) override;
-  /// Samples per run.
+  std::string begin(models::Model& model, UpdateRule& rule, GradPath grad, bool spherical) override;
+  at::Tensor step(int64_t step, const at::Tensor& lr, const at::Tensor& decay, bool want_loss) override;
+  bool loss_at_records() const override { return true; }
+  at::Tensor record_loss(models::Model& model) override;
+  void end() override;
+  /// Samples per run n.
   int64_t samples() const { return n_; }
 
  private:
-  OfflineGdOptions options_;
-  int64_t n_;
-  int64_t steps_;
-  LearningRates rates_;
+  int64_t n_, batch_, steps_;
+  models::Model* model_ = nullptr;
+  UpdateRule* rule_ = nullptr;
+  GradPath grad_ = GradPath::kAnalytic;
+  bool spherical_ = true;
+  std::unique_ptr<TrainingSet> data_;
 };
 
 }  // namespace lrlab::trainers

@@ -1,11 +1,11 @@
-#include "trainers/offline_gd.h"
+#include "trainers/data_sources/offline.h"
 
 #include <cmath>
 
 #include "framework/config.h"
 #include "framework/error.h"
 #include "trainers/data_sampler.h"
-#include "trainers/online_sgd.h"
+#include "trainers/parameter_ops.h"
 
 namespace lrlab::trainers {
 
@@ -81,76 +81,47 @@ void read_training_set_options(const Config& cfg, int64_t d, int64_t* n, double*
                                            std::to_string(size));
 }
 
-OfflineGdOptions OfflineGdOptions::from_config(const Config& cfg, int64_t d) {
-  OfflineGdOptions o;
-  read_training_set_options(cfg, d, &o.n, &o.n_per_d);
-  o.epochs = cfg.get<int64_t>("epochs", o.epochs);
-  o.steps = cfg.get<int64_t>("steps", o.steps);
-  o.batch = read_batch_option(cfg, "batch", "full");
-  const std::vector<double> lr =
-      read_descent_options(cfg, o.lr, o.lr_scaling, o.grad, o.spherical, o.early_stop, o.weight_decay);
-  if (o.epochs < 0 || o.epochs > int64_t{1} << 30) cfg.fail("epochs", "must be in 0..2^30");
-  if (o.steps < 0 || o.steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40 (0: use epochs)");
-  o.schedule = LrScheduleOptions::from_config(cfg.child("schedule"), lr)[0];
-  return o;
+std::shared_ptr<OfflineSource> OfflineSource::from_config(const Config& cfg, const models::Model& model,
+                                                          const SourceDefaults& defaults) {
+  const int64_t d = model.base->d();
+  int64_t n = 0;
+  double n_per_d = 10.0;
+  read_training_set_options(cfg, d, &n, &n_per_d);
+  n = training_set_size(n, n_per_d, d);
+  const int64_t batch = read_batch_option(cfg, "batch", "full");
+  // The budget: `epochs` or `steps` / `steps_per_d`; the one given wins over the other's default, and
+  // giving both is an error naming both.
+  const int64_t steps = read_step_budget(cfg, defaults.steps, d);
+  const auto epochs = cfg.get<int64_t>("epochs", defaults.epochs);
+  if (epochs < 0 || epochs > int64_t{1} << 30) cfg.fail("epochs", "must be in 0..2^30 (0: use steps)");
+  const bool steps_given = cfg.has("steps") || cfg.has("steps_per_d");
+  if (cfg.has("epochs") && epochs > 0 && steps_given && steps > 0)
+    cfg.fail("epochs", cfg.path() + ".epochs and " + cfg.path() + (cfg.has("steps") ? ".steps" : ".steps_per_d") +
+                           " both set the step budget: give only one");
+  const bool by_epochs = epochs > 0 && (cfg.has("epochs") || steps == 0);
+  const int64_t b = batch == 0 ? n : std::min(batch, n);
+  return std::make_shared<OfflineSource>(n, batch, by_epochs ? epochs * ((n + b - 1) / b) : steps);
 }
 
-std::shared_ptr<OfflineGd> OfflineGd::from_config(const Config& cfg, const models::Model& model) {
-  auto o = OfflineGdOptions::from_config(cfg, model.base->d());
-  const auto lr = cfg.get_each<double>("lr", o.lr);
-  return std::make_shared<OfflineGd>(o, lr, model, LrScheduleOptions::from_config(cfg.child("schedule"), lr),
-                                     read_weight_decay(cfg));
+std::string OfflineSource::begin(models::Model& model, UpdateRule& rule, GradPath grad, bool spherical) {
+  model_ = &model;
+  rule_ = &rule;
+  grad_ = grad;
+  spherical_ = spherical;
+  data_ = std::make_unique<TrainingSet>(model, n_, batch_);
+  set_requires_grad(*model.adapter, grad == GradPath::kAutograd);
+  return grad == GradPath::kAutograd ? "autograd (offline data)" : "batched (offline data)";
 }
 
-std::vector<std::string> OfflineGd::stackable() { return OnlineSgd::stackable(); }
-
-namespace {
-
-int64_t offline_budget(const OfflineGdOptions& o, int64_t n) {
-  if (o.steps > 0) return o.steps;
-  const int64_t batch = o.batch == 0 ? n : std::min(o.batch, n);
-  return o.epochs * ((n + batch - 1) / batch);
+at::Tensor OfflineSource::step(int64_t step, const at::Tensor& lr, const at::Tensor& decay, bool) {
+  const Batch b = data_->next();
+  compute_gradients(*model_, b.x, b.wx, b.y, grad_, /*want_loss=*/false);
+  apply_updates(*model_->adapter, *rule_, lr, decay, spherical_, step);
+  return {};
 }
 
-}  // namespace
+at::Tensor OfflineSource::record_loss(models::Model& model) { return data_->loss(model); }
 
-OfflineGd::OfflineGd(const OfflineGdOptions& options, const std::vector<double>& lr, const models::Model& model,
-                     std::vector<LrScheduleOptions> schedules, std::vector<double> weight_decay)
-    : options_(options),
-      n_(training_set_size(options.n, options.n_per_d, model.base->d())),
-      steps_(offline_budget(options, n_)),
-      rates_(scaled_learning_rates(model.ctx, lr, std::move(schedules), options.schedule,
-                                   lr_scaling_factor(options.lr_scaling, model.base->d()), steps_,
-                                   weight_decay.empty() ? std::vector<double>{options.weight_decay}
-                                                        : std::move(weight_decay))) {}
-
-void OfflineGd::train(models::Model& model, Monitor& monitor) {
-  const GradPath path = parse_grad_path(options_.grad);
-  TrainingSet data(model, n_, options_.batch);
-  set_requires_grad(*model.adapter, path == GradPath::kAutograd);
-  const bool want_loss = monitor.wants_train_loss();
-  {
-    at::NoGradGuard no_grad;
-    if (monitor.record(0, model, want_loss ? data.loss(model) : at::Tensor())) {
-      set_requires_grad(*model.adapter, false);
-      monitor.finish(0);
-      return;
-    }
-  }
-  int64_t step = 1;
-  for (; step <= steps_; ++step) {
-    const Batch b = data.next();
-    compute_gradients(model, b.x, b.wx, b.y, path, /*want_loss=*/false);
-    rates_.set_step(step - 1);
-    if (rates_.has_decay()) apply_weight_decay(*model.adapter, rates_.decay());
-    gradient_step(*model.adapter, rates_.lr(), options_.spherical);
-    if (monitor.due(step)) {
-      at::NoGradGuard no_grad;
-      if (monitor.record(step, model, want_loss ? data.loss(model) : at::Tensor())) break;
-    }
-  }
-  set_requires_grad(*model.adapter, false);
-  monitor.finish(std::min(step, steps_));
-}
+void OfflineSource::end() { data_.reset(); }
 
 }  // namespace lrlab::trainers

@@ -1,0 +1,69 @@
+#pragma once
+/// The data-source contract: where each update's gradient comes from (fresh samples, a fixed training
+/// set, the exact population). A source owns the step budget its data implies and takes one whole
+/// update step (gradient + trainers/parameter_ops.h's apply_updates with the update rule); the
+/// descent loop (descent.h) drives it with the rule, the schedule and the Monitor.
+///
+/// Sources are registered in trainers/register.cpp (`online`, `offline`, `population`) and read their
+/// options from the trainer section itself (flat keys such as `batch`, `n`, `epochs`, `steps`).
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+
+#include "framework/registry.h"
+#include "models/register.h"
+#include "trainers/gradients.h"
+
+namespace lrlab::trainers {
+
+class UpdateRule;
+
+/// A registered data source.
+class DataSource {
+ public:
+  virtual ~DataSource() = default;
+  /// Registry key.
+  virtual std::string type() const = 0;
+  /// The step budget (resolved with the model's d at construction).
+  virtual int64_t steps() const = 0;
+  /// Starts a run of `model` with `rule` (drawn data, chosen path); `grad`: analytic or autograd;
+  /// `spherical`: tangent projection on the sphere. Returns the path that will run (Trainer::path()).
+  virtual std::string begin(models::Model& model, UpdateRule& rule, GradPath grad, bool spherical) = 0;
+  /// Update `step` (from 1) of every replica with lr [R] and decay [R] (undefined: none). Returns the
+  /// training loss [R] of the step's data at the parameters before the update when `want_loss` or when
+  /// it is free (loss_is_free()), else an undefined tensor.
+  virtual at::Tensor step(int64_t step, const at::Tensor& lr, const at::Tensor& decay, bool want_loss) = 0;
+  /// True when step() computes the loss anyway (then the loop watches it every step for divergence).
+  virtual bool loss_is_free() const { return false; }
+  /// True when `train_loss` is measured at records on the whole training set (record_loss) rather than
+  /// averaged over the steps' losses.
+  virtual bool loss_at_records() const { return false; }
+  /// The training loss [R] at the current parameters (sources with loss_at_records()).
+  virtual at::Tensor record_loss(models::Model& model) {
+    (void)model;
+    return {};
+  }
+  /// Ends the run (releases per-run state).
+  virtual void end() {}
+};
+
+/// Budget defaults a trainer preset gives its source (offline_gd: 100 epochs; adam offline: 1000 steps).
+struct SourceDefaults {
+  int64_t steps = 1000;  ///< `steps` default
+  int64_t epochs = 0;    ///< `epochs` default (offline; 0: use steps)
+};
+
+/// Sources are built from the trainer section for a model, with the preset's budget defaults.
+using DataSourceRegistry = Registry<DataSource, const models::Model&, const SourceDefaults&>;
+/// The data-source registry (filled on first use, in register.cpp).
+DataSourceRegistry& data_source_registry();
+
+/// The step budget: ceil(steps_per_d * d) when steps_per_d > 0, else `steps`.
+int64_t step_budget(int64_t steps, double steps_per_d, int64_t d);
+/// Reads and validates `steps` (0..2^40, default `fallback`) and `steps_per_d` (finite, >= 0) and
+/// returns the budget for input dimension d.
+int64_t read_step_budget(const Config& cfg, int64_t fallback, int64_t d);
+
+}  // namespace lrlab::trainers

@@ -1,0 +1,34 @@
+#include "trainers/data_sources/online.h"
+
+#include "framework/config.h"
+#include "trainers/online_step.h"
+
+namespace lrlab::trainers {
+
+OnlineSource::OnlineSource(int64_t steps, int64_t batch) : steps_(steps), batch_(batch) {}
+
+OnlineSource::~OnlineSource() = default;
+
+std::shared_ptr<OnlineSource> OnlineSource::from_config(const Config& cfg, const models::Model& model,
+                                                        const SourceDefaults& defaults) {
+  const int64_t steps = read_step_budget(cfg, defaults.steps, model.base->d());
+  const auto batch = cfg.get<int64_t>("batch", 1);
+  if (batch < 1 || batch > 1'000'000) cfg.fail("batch", "must be in 1..1e6 for online data, got " + std::to_string(batch));
+  return std::make_shared<OnlineSource>(steps, batch);
+}
+
+std::string OnlineSource::begin(models::Model& model, UpdateRule& rule, GradPath grad, bool spherical) {
+  stepper_ = std::make_unique<OnlineStep>(model, batch_, grad, spherical, rule);  // kernel path where it applies
+  return stepper_->path();
+}
+
+at::Tensor OnlineSource::step(int64_t step, const at::Tensor& lr, const at::Tensor& decay, bool want_loss) {
+  // Samples, labels, gradients, weight decay, update (trainers/online_step.h).
+  return stepper_->step(step, lr, decay, want_loss || stepper_->kernel());
+}
+
+bool OnlineSource::loss_is_free() const { return stepper_ && stepper_->kernel(); }
+
+void OnlineSource::end() { stepper_.reset(); }
+
+}  // namespace lrlab::trainers
