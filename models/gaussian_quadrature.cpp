@@ -250,11 +250,16 @@ bool any_requires_grad(const Factor& f) {
 double refinement_tolerance(at::ScalarType type) { return std::max(1e-11, 100.0 * detail::dtype_eps(type)); }
 
 // The adaptive driver. Each entry is integrated at levels 0, 1, 2, ... until two successive estimates agree
-// within tol * scale (scale [S], or |estimate| when undefined); the finer one is accepted. The trapezoid
+// within tol * scale (scale [S], or |estimate| when undefined) plus, when `noise_moment` M [S] is given, the
+// rounding noise of a squared-difference integrand, 100 eps sqrt(|estimate| M): each node's
+// (sigma(z1) - sigma(z2))^2 carries an error of about 2 eps |sigma| |sigma(z1) - sigma(z2)|, whose mean is
+// at most 2 eps sqrt(D E[sigma^2]) (Cauchy-Schwarz), so no level can agree better than that; the finer one
+// is accepted. The trapezoid
 // rule converges geometrically (error_{l+1} ~ error_l^1.5 / C), so the accepted estimate's error is far
 // below tol * scale. The level search runs without autograd; when the inputs require grad, each entry is
 // then evaluated once more at its accepted level with autograd (the choice is piecewise constant).
-GaussianEstimate adaptive(const PairFunction& g, const Factor& factor, const at::Tensor& scale) {
+GaussianEstimate adaptive(const PairFunction& g, const Factor& factor, const at::Tensor& scale,
+                          const at::Tensor& noise_moment) {
   const auto shape = at::infer_size(at::infer_size(at::infer_size(factor.l11.sizes(), factor.l21.sizes()),
                                                    factor.v.sizes()),
                                     factor.t.sizes());
@@ -271,13 +276,16 @@ GaussianEstimate adaptive(const PairFunction& g, const Factor& factor, const at:
     at::NoGradGuard no_grad;
     const Factor fd{f.l11.detach(), f.l21.detach(), f.v.detach(), f.t.detach()};
     const at::Tensor sc = scale.defined() ? scale.detach().expand(shape).reshape({-1}) : at::Tensor();
+    const at::Tensor nm = noise_moment.defined() ? noise_moment.detach().expand(shape).reshape({-1}) : at::Tensor();
+    const double noise = 100.0 * detail::dtype_eps(f.l11.scalar_type());
     value = trapezoid_sum(g, fd, 0);
     out.error = at::full({count}, std::numeric_limits<double>::infinity(), f.l11.options());
     at::Tensor active = at::arange(count, long_options), prev = value;
     for (int l = 1; l <= kMaxTrapezoidLevel && active.numel() > 0; ++l) {
       const at::Tensor cur = trapezoid_sum(g, select(fd, active), l);
       const at::Tensor diff = (cur - prev).abs();
-      const at::Tensor bound = tol * (sc.defined() ? sc.index_select(0, active) : cur.abs()) + floor;
+      at::Tensor bound = tol * (sc.defined() ? sc.index_select(0, active) : cur.abs()) + floor;
+      if (nm.defined()) bound = bound + noise * at::sqrt(cur.abs() * nm.index_select(0, active));
       const at::Tensor done = diff <= bound;
       value.index_put_({active}, cur);
       out.error.index_put_({active}, diff);
@@ -303,6 +311,15 @@ GaussianEstimate adaptive(const PairFunction& g, const Factor& factor, const at:
   return out;
 }
 
+/// E[sigma(z)^2], z ~ N(0, s), by the 1-D trapezoid rule at level 4 (s [S] -> [S], no grad): a scale only.
+at::Tensor second_moment(const Activation& act, const at::Tensor& s) {
+  at::NoGradGuard no_grad;
+  const Rule& rule = cached_rule(trapezoid_key(4));
+  const auto options = s.options().requires_grad(false);
+  const at::Tensor x = to_tensor(rule.nodes, options), w = to_tensor(rule.weights, options);  // [n]
+  return (act.value(at::sqrt(at::clamp_min(s.detach(), 0.0)).unsqueeze(-1) * x).pow(2) * w).sum(-1);
+}
+
 PairFunction product_of(const Activation& act) {
   return [&act](const at::Tensor& z1, const at::Tensor& z2) { return act.value(z1) * act.value(z2); };
 }
@@ -316,18 +333,8 @@ double trapezoid_step(int level) { return 0.6 / std::pow(1.5, level); }
 GaussianEstimate adaptive_kernel(const Activation& act, const at::Tensor& saa, const at::Tensor& sbb,
                                  const at::Tensor& sab) {
   const Factor f = product_factor(saa, sbb, sab);
-  at::Tensor scale;
-  {
-    at::NoGradGuard no_grad;
-    const Rule& rule = cached_rule(trapezoid_key(4));
-    const auto options = saa.options().requires_grad(false);
-    const at::Tensor x = to_tensor(rule.nodes, options), w = to_tensor(rule.weights, options);  // [n]
-    auto second_moment = [&](const at::Tensor& s) {  // E[sigma(z)^2], z ~ N(0, s): s [S] -> [S]
-      return (act.value(at::sqrt(at::clamp_min(s.detach(), 0.0)).unsqueeze(-1) * x).pow(2) * w).sum(-1);
-    };
-    scale = at::sqrt(second_moment(saa) * second_moment(sbb));
-  }
-  return adaptive(product_of(act), f, scale);
+  const at::Tensor scale = at::sqrt(second_moment(act, saa) * second_moment(act, sbb));
+  return adaptive(product_of(act), f, scale, at::Tensor());
 }
 
 at::Tensor trapezoid_kernel(const Activation& act, const at::Tensor& saa, const at::Tensor& sbb,
@@ -344,7 +351,8 @@ GaussianEstimate squared_difference_expectation(const Activation& act, const at:
   const PairFunction g = [&act](const at::Tensor& z1, const at::Tensor& zeta) {
     return (act.value(z1) - act.value(z1 + zeta)).pow(2);
   };
-  return adaptive(g, difference_factor(a, b), at::Tensor());
+  const Factor f = difference_factor(a, b);
+  return adaptive(g, f, at::Tensor(), second_moment(act, f.l11.detach() * f.l11.detach()));
 }
 
 // 2-D Gauss-Hermite quadrature of E[sigma(z1) sigma(z2)], (z1, z2) ~ N(0, [[saa, sab], [sab, sbb]]), on the

@@ -40,9 +40,10 @@ at::Tensor trapezoid_kernel(const Activation& act, const at::Tensor& saa, const 
 
 /// E[(sigma(<a,x>) - sigma(<b,x>))^2], x ~ N(0, I), for rows a, b [..., d] -> [...], integrated over the
 /// joint Gaussian of (<a,x>, <b - a, x>) whose covariance is taken from the vectors themselves
-/// (|b - a|^2 directly, not |a|^2 + |b|^2 - 2<a,b>), so the result is relatively accurate however close
-/// a and b are; refined until two levels agree within max(1e-11, 100 eps(dtype)) relative.
-/// Differentiable in a and b.
+/// (|b - a|^2 directly, not |a|^2 + |b|^2 - 2<a,b>), so the result keeps its relative accuracy as a and b
+/// approach each other, down to the rounding of sigma(z1) - sigma(z2) itself (relative error about
+/// eps |a| / |b - a|: 1e-8 at |b - a| = 1e-8 |a|); refined until two levels agree within
+/// max(1e-11, 100 eps(dtype)) relative, or within that rounding noise. Differentiable in a and b.
 GaussianEstimate squared_difference_expectation(const Activation& act, const at::Tensor& a, const at::Tensor& b);
 
 }  // namespace lrlab::models
