@@ -6,6 +6,7 @@
 #include "framework/error.h"
 #include "framework/strings.h"
 #include "models/population.h"
+#include "models/symmetric_error.h"
 
 namespace lrlab::models {
 
@@ -92,6 +93,26 @@ class DeltaError : public Metric {
   at::Tensor compute(Model& m) override { return relative_delta_error(m.adapter->delta(), m.teacher->delta()); }
 };
 
+// The student lam^T sigma(Q x) is unchanged by lam-preserving row permutations of Q and, for an even sigma,
+// by row sign flips, so every adapter whose student has that form gets both (for fine-tuning adapters the
+// identity matching is optimal once the student is near the teacher; scratch is where it matters). The
+// linearized student f_W(x) + sum_i lam_i sigma'(<w_i,x>) <D_i,x> has neither symmetry: there the metric
+// is delta_error.
+class DeltaErrorSym : public Metric {
+ public:
+  explicit DeltaErrorSym(const Model& m)
+      : even_(activation_is_even(m.base->activation())), symmetric_(m.adapter->type() != "linearized") {}
+  std::string name() const override { return "delta_error_sym"; }
+  bool higher_is_better() const override { return false; }
+  at::Tensor compute(Model& m) override {
+    return symmetric_delta_error(m.adapter->effective_weight(), m.teacher->weight(), m.base->lam(),
+                                 m.teacher->delta(), even_ && symmetric_, symmetric_);
+  }
+
+ private:
+  bool even_, symmetric_;
+};
+
 class TestLoss : public Metric {
  public:
   TestLoss(const Model& m, const MetricsOptions& o) {
@@ -117,6 +138,10 @@ MetricRegistry& metric_registry() {
     r.add("delta_error",
           [](const Config&, const Model&, const MetricsOptions&) { return std::make_shared<DeltaError>(); },
           "||Delta - Delta*||_F / ||Delta*||_F");
+    r.add("delta_error_sym",
+          [](const Config&, const Model& m, const MetricsOptions&) { return std::make_shared<DeltaErrorSym>(m); },
+          "delta_error up to the student's symmetries: min over lam-preserving row permutations of Q = W + Delta "
+          "(and row sign flips when sigma is even, e.g. He_2) of ||Q - W*||_F / ||Delta*||_F");
     r.add("test_loss",
           [](const Config&, const Model& m, const MetricsOptions& o) { return std::make_shared<TestLoss>(m, o); },
           "Monte-Carlo E[(f - f*)^2]/2 + tau^2/2 on a fixed held-out set of metrics.test_samples inputs");
