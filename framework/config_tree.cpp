@@ -424,6 +424,8 @@ class DocumentProbe : public YAML::EventHandler {
 
 using namespace config_detail;  // NOLINT: this file implements config_detail's client, Config
 
+Config::Config(std::shared_ptr<Impl> impl, std::string path) : impl_(std::move(impl)), path_(std::move(path)) {}
+
 Config Config::load_file(const std::string& path) {
   Loc loc{std::make_shared<const std::string>(path)};
   struct stat st;
