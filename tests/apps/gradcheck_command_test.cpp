@@ -104,6 +104,7 @@ TEST_CASE("gradcheck passes on every example config, and every adapter has one",
   }
   CHECK(checked >= 9);
   for (const auto& key : lrlab::models::adapter_registry().keys()) {
+    if (key == "planted_error") continue;  // registered by this file's test above, not a real adapter
     INFO("adapter '" << key << "' has no example in configs/examples/ (add configs/examples/" << key << ".yaml)");
     CHECK(adapters.count(key) == 1);
   }
