@@ -7,7 +7,6 @@
 #include <cstdio>
 
 #include "framework/error.h"
-#include "models/gaussian_quadrature.h"
 
 namespace lrlab::models {
 
@@ -34,32 +33,6 @@ at::Tensor weighted_sum(const at::Tensor& w, const at::Tensor& m) { return (w * 
 
 at::Tensor to_f64(const at::Tensor& t) { return t.to(at::kDouble); }
 
-// L = 1/2 sum_ij lam_i lam_j D_ij + tau^2/2 from the kernel matrices (ll = lam_i lam_j, kqq, kpp, kqp [R,k,k],
-// rows q, p [R,k,d], tau [R]), with D_ij = E[(sigma(<q_i,x>) - sigma(<p_i,x>)) (sigma(<q_j,x>) - sigma(<p_j,x>))]
-// = K(q_i,q_j) + K(p_i,p_j) - K(q_i,p_j) - K(p_i,q_j).
-// Accuracy near the teacher, where L = O(||Q - P||^2) while the kernels are O(1):
-// - the kernel terms are combined entry by entry before summing, so each D_ij carries a rounding error of
-//   a few eps * max|K| (not eps times the sum of all k^2 kernels);
-// - for quadrature kernels the diagonal D_ii is integrated directly as E[(sigma(<q_i,x>) - sigma(<p_i,x>))^2]
-//   over the Gaussian of (<q_i,x>, <p_i - q_i,x>) (squared_difference_expectation): relatively accurate
-//   however close q_i is to p_i, so a single-neuron loss (k = 1) is relatively accurate down to ~1e-20;
-//   the off-diagonal D_ij (a 4-D integral) stays a difference of kernels, accurate to a few eps * max|K|
-//   absolute (about 1e-15 for tanh and sigmoid, whose |K| <= 1);
-// - closed-form kernels (relu, erf, hermite) are exact formulas: D is their difference as is;
-// - E[(f - f*)^2]/2 >= 0, so the excess 1/2 sum_ij lam_i lam_j D_ij is clamped at 0: a rounding-level
-//   negative value (e.g. -4e-18 at the teacher) reads 0 (zero gradient where clamped).
-at::Tensor assemble_loss(const Activation& act, const at::Tensor& ll, const at::Tensor& kqq, const at::Tensor& kpp,
-                         const at::Tensor& kqp, const at::Tensor& q, const at::Tensor& p, const at::Tensor& tau) {
-  at::Tensor diff = kqq + kpp - kqp - kqp.transpose(1, 2);  // D [R,k,k]
-  if (!act.kernel_is_exact()) {
-    const int64_t k = diff.size(1);
-    const at::Tensor eye = at::eye(k, diff.options().dtype(at::kBool));                  // [k,k]
-    const at::Tensor direct = squared_difference_expectation(act, q, p).value;            // D_ii [R,k]
-    diff = at::where(eye, at::diag_embed(direct.to(diff.scalar_type())), diff);
-  }
-  return at::clamp_min(0.5 * weighted_sum(ll, diff), 0.0) + 0.5 * tau * tau;
-}
-
 }  // namespace
 
 at::Tensor kernel_matrix(const Activation& act, const at::Tensor& a, const at::Tensor& b) {
@@ -75,7 +48,9 @@ at::Tensor population_loss(const Activation& act, const at::Tensor& lam, const a
   const at::Tensor kqq = act.kernel(sq.saa, sq.sbb, sq.sab);  // K(q_i, q_j) [R,k,k]
   const at::Tensor kpp = act.kernel(sp.saa, sp.sbb, sp.sab);  // K(p_i, p_j) [R,k,k]
   const at::Tensor kqp = kernel_matrix(act, q, p);            // K(q_i, p_j) [R,k,k]
-  return assemble_loss(act, outer(lam), kqq, kpp, kqp, q, p, tau);
+  // Combined entrywise before summing: the four terms cancel entry by entry near the teacher.
+  const at::Tensor diff = kqq + kpp - kqp - kqp.transpose(1, 2);
+  return 0.5 * weighted_sum(outer(lam), diff) + 0.5 * tau * tau;
 }
 
 // Hand-derived chain rule from the Gram entries to the rows (shapes per replica; R is a batch axis).
@@ -121,7 +96,9 @@ RowGradient population_loss_row_gradient(const Activation& act, const at::Tensor
     at::NoGradGuard no_grad;
     const SelfGram spp = self_gram(p64);
     const at::Tensor kpp = act.kernel(spp.saa, spp.sbb, spp.sab);
-    loss = assemble_loss(act, ll, kqq.detach(), kpp, kqp.detach(), q64, p64, to_f64(tau));
+    const at::Tensor diff = kqq.detach() + kpp - kqp.detach() - kqp.detach().transpose(1, 2);
+    const at::Tensor tau64 = to_f64(tau);
+    loss = 0.5 * weighted_sum(ll, diff) + 0.5 * tau64 * tau64;
   }
   return {loss, grad};
 }
@@ -258,8 +235,7 @@ LinearizedPopulation::LinearizedPopulation(const Activation& act, const at::Tens
   const SelfGram gp = self_gram(p_);
   const at::Tensor kpp = act.kernel(gp.saa, gp.sbb, gp.sab);
   const at::Tensor tau64 = to_f64(tau);
-  noise_ = 0.5 * tau64 * tau64;
-  const_ = 0.5 * weighted_sum(ll_, ww.k + kpp - wp.k - wp.k.transpose(1, 2));
+  const_ = 0.5 * weighted_sum(ll_, ww.k + kpp - wp.k - wp.k.transpose(1, 2)) + 0.5 * tau64 * tau64;
 
   s_ = at::diagonal(gw.sab, 0, 1, 2).clone();  // [R,k]
   const int n = act.quadrature_nodes() + act.quadrature_nodes() % 2;  // even: no node at 0 (ReLU exact)
@@ -283,8 +259,7 @@ at::Tensor LinearizedPopulation::loss(const at::Tensor& delta) const {
   const at::Tensor diag = (dm * dm).sum(-1) * q0_ + wd.pow(2) / s_ * (q2_ - q0_);  // [R,k]
   const at::Tensor student = weighted_sum(ll_, first + mixed) + (lam2_ * diag).sum(-1);
   const at::Tensor cross = weighted_sum(ll_, pa_ * vi + pc_ * dp);
-  // E[(f_lin - f*)^2]/2 >= 0: a rounding-level negative excess is clamped at 0 (as in assemble_loss).
-  return at::clamp_min(const_ + 0.5 * student - cross, 0.0) + noise_;
+  return const_ + 0.5 * student - cross;
 }
 
 std::string population_loss_unavailable_reason(const Model& model) {
@@ -352,7 +327,7 @@ at::Tensor PopulationObjective::loss(const Model& model) const {
   const SelfGram sq = self_gram(q64);
   const at::Tensor kqq = act.kernel(sq.saa, sq.sbb, sq.sab);  // [R,k,k]
   const at::Tensor kqp = kernel_matrix(act, q64, p_);         // [R,k,k]
-  return assemble_loss(act, outer(lam_), kqq, kpp_, kqp, q64, p_, tau_);
+  return 0.5 * weighted_sum(outer(lam_), kqq + kpp_ - kqp - kqp.transpose(1, 2)) + 0.5 * tau_ * tau_;
 }
 
 at::Tensor PopulationObjective::gradients(Model& model, PopulationGradPath path) const {

@@ -7,14 +7,8 @@
 ///       + tau^2 / 2                                                                             [R]
 /// (the teacher carries the label noise tau, so L is the expected training loss of a fresh sample).
 /// Cost: the Gram matrices Q Q^T, Q P^T, P P^T are bmm's of O(k^2 d), then O(k^2) kernel evaluations on
-/// [R, k, k] tensors (closed forms, or the adaptive quadrature of models/gaussian_quadrature.h, whose cost
-/// grows with the row norms: about (8 |q|)^2 integrand evaluations per entry for tanh).
-///
-/// Accuracy (population.cpp, assemble_loss): closed forms are exact; quadrature kernels are refined until
-/// two levels agree to 1e-11 of their scale; the diagonal terms E[(sigma(<q_i,x>) - sigma(<p_i,x>))^2] are
-/// integrated directly from the difference q_i - p_i (relatively accurate near the teacher), the
-/// off-diagonal ones are kernel differences (a few eps * max|K| absolute); the excess over tau^2/2 is
-/// clamped at 0 (rounding can make it -1e-18 at the teacher).
+/// [R, k, k] tensors (closed forms, or Gauss-Hermite quadrature with the activation's `quadrature_nodes`:
+/// raise it for saturating activations when row norms exceed about 1).
 ///
 /// Precision: every quantity here is evaluated in float64 whatever the model dtype (the terms are O(1)
 /// and cancel to O(||Delta - Delta*||^2) near the teacher); gradients are cast back to the model dtype.
@@ -70,7 +64,7 @@ class LinearizedPopulation {
   at::Tensor loss(const at::Tensor& delta) const;
 
  private:
-  at::Tensor w_, p_, ll_, lam2_, const_, noise_;  // W, W*, lam_i lam_j, lam_i^2, D-independent excess, tau^2/2
+  at::Tensor w_, p_, ll_, lam2_, const_;          // W, W*, lam_i lam_j, lam_i^2, D-independent part of L
   at::Tensor ka_, kb_, kc_;                       // first partials of K(w_i, w_j) [R,k,k]
   at::Tensor kab_, kac_, kbc_, kcc_;              // second partials, zero on the diagonal
   at::Tensor kco_;                                // K_c with a zero diagonal

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "framework/error.h"
-#include "framework/study/fit.h"
+#include "study/fit.h"
 
 namespace lrlab {
 namespace study {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "framework/error.h"
-#include "framework/study/fit.h"
+#include "study/fit.h"
 
 using namespace lrlab;
 using namespace lrlab::study;
