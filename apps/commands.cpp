@@ -64,7 +64,7 @@ std::string default_options(const std::string& yaml, const std::string& section)
 /// kernel (models/adapters/adapter_kernel.h), else "batched (<why>)".
 std::string adapter_fast_path(const std::string& key) {
   try {
-    BuiltGroup group = build_group({Config::load_string("adapter: {type: " + key + "}", "<defaults>")});
+    study::BuiltGroup group = study::build_group({Config::load_string("adapter: {type: " + key + "}", "<defaults>")});
     std::string why;
     return group.model.adapter->cpu_kernel(at::kFloat, &why) ? "kernel" : "batched (" + why + ")";
   } catch (const std::exception& e) {

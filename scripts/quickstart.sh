@@ -2,7 +2,7 @@
 # Quick start: install the system packages (once), build, and run the default study.
 #
 #   bash scripts/quickstart.sh                     # runs configs/quickstart.yaml
-#   bash scripts/quickstart.sh steps=2000          # extra arguments go to `lrlab run`
+#   bash scripts/quickstart.sh trainer.steps_per_d=100   # extra arguments (overrides, options) go to `lrlab run`
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 #include "models/activations/gelu.h"
 #include "models/activations/hermite.h"
 #include "models/activations/relu.h"
@@ -117,7 +117,7 @@ TEST_CASE("delta_error_sym on built models: a scratch student on permuted teache
       "dtype: float64\nbase: {d: 8, k: 3, activation: {type: relu}, second_layer: constant}\n"
       "teacher: {rank: 1, xi: 0.8}\n";
   {
-    lrlab::BuiltGroup g = lrlab::build_group(lrlab::testing::replica_configs(problem + "adapter: {type: scratch}\n", 2));
+    lrlab::study::BuiltGroup g = lrlab::study::build_group(lrlab::testing::replica_configs(problem + "adapter: {type: scratch}\n", 2));
     at::NoGradGuard no_grad;
     g.model.adapter->parameters()[0]->value.copy_(
         g.model.teacher->weight().index_select(1, at::tensor({1, 2, 0}, at::kLong)));
@@ -127,7 +127,7 @@ TEST_CASE("delta_error_sym on built models: a scratch student on permuted teache
     CHECK(values.at("delta_error_sym").max().item<double>() < 1e-12);
   }
   {
-    lrlab::BuiltGroup g = lrlab::build_group(lrlab::testing::replica_configs(problem + "adapter: {type: rank1}\n", 2));
+    lrlab::study::BuiltGroup g = lrlab::study::build_group(lrlab::testing::replica_configs(problem + "adapter: {type: rank1}\n", 2));
     MetricSet set(mo, g.model);
     const auto values = set.evaluate(g.model);
     CHECK(at::allclose(values.at("delta_error_sym"), values.at("delta_error"), 1e-12, 0));

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 #include "framework/config.h"
 #include "framework/error.h"
 #include "tests/support/group_fixtures.h"
@@ -19,6 +19,7 @@
 
 using namespace lrlab;
 using namespace lrlab::testing;
+using namespace lrlab::study;
 
 namespace {
 

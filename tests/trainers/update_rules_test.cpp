@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "apps/group_runner.h"
+#include "study/group_runner.h"
 #include "framework/config.h"
 #include "tests/support/group_fixtures.h"
 #include "trainers/parameter_ops.h"
@@ -19,6 +19,7 @@
 
 using namespace lrlab;
 using namespace lrlab::trainers;
+using namespace lrlab::study;
 
 namespace {
 
