@@ -83,7 +83,7 @@ TEST_CASE("each group's computation path is logged once and written to meta.yaml
   }
 }
 
-TEST_CASE("--quiet logs nothing, and meta.yaml still lists the groups", "[study][runner]") {
+TEST_CASE("with --quiet nothing is logged, and meta.yaml still lists the groups", "[study][runner]") {
   const std::string dir = fresh("quiet");
   CHECK(run(dir, 1, true).empty());
   CHECK(YAML::LoadFile(dir + "/meta.yaml")["groups"].size() == 2);
