@@ -108,12 +108,19 @@ class KernelStepImpl : public KernelStep {
   int threads_used() const override { return threads_used_.load(); }
 
  private:
-  // The R values of a [R] CPU tensor as doubles (no allocation after the first step).
+  // The R values of a [R] CPU tensor as doubles. Float and double tensors are read in place: a dtype
+  // conversion is a LibTorch op with an allocation (1-2 us), as much as a whole R = 1 step.
   void read(const at::Tensor& t, std::vector<double>& out) const {
     check(t.numel() == replicas_ && t.device().is_cpu(), "kernel step: learning rates must be [R] on the CPU");
     out.resize(replicas_);
-    const at::Tensor c = t.scalar_type() == at::kDouble && t.is_contiguous() ? t : t.to(at::kDouble).contiguous();
-    std::copy(c.data_ptr<double>(), c.data_ptr<double>() + replicas_, out.begin());
+    if (t.is_contiguous() && t.scalar_type() == at::kDouble) {
+      std::copy(t.data_ptr<double>(), t.data_ptr<double>() + replicas_, out.begin());
+    } else if (t.is_contiguous() && t.scalar_type() == at::kFloat) {
+      std::copy(t.data_ptr<float>(), t.data_ptr<float>() + replicas_, out.begin());
+    } else {
+      const at::Tensor c = t.to(at::kDouble).contiguous();
+      std::copy(c.data_ptr<double>(), c.data_ptr<double>() + replicas_, out.begin());
+    }
   }
 
   Scratch<T>& scratch(int thread) {
