@@ -1,3 +1,4 @@
+#include "tests/support/temp_dir.h"
 #include "framework/atomic_file.h"
 
 #include <dirent.h>
@@ -15,21 +16,7 @@
 
 namespace {
 
-// A fresh folder under /tmp, removed with everything in it when the test ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/lrlab_atomic_test_XXXXXX";
-    if (!::mkdtemp(name)) throw std::runtime_error("mkdtemp failed");
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using lrlab::testing::TempDir;
 
 std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> out;

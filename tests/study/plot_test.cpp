@@ -1,3 +1,4 @@
+#include "tests/support/temp_dir.h"
 #include "study/plot.h"
 
 #include <sys/stat.h>
@@ -18,21 +19,7 @@
 
 namespace {
 
-// A fresh folder under /tmp, removed with everything in it when the test ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/lrlab_plot_test_XXXXXX";
-    if (!::mkdtemp(name)) throw std::runtime_error("mkdtemp failed");
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using lrlab::testing::TempDir;
 
 long size_of(const std::string& path) {
   struct stat st {};

@@ -1,3 +1,4 @@
+#include "tests/support/temp_dir.h"
 #include "study/summary.h"
 
 #include <catch2/catch.hpp>
@@ -33,21 +34,7 @@ Table hand_made_runs() {
   return t;
 }
 
-// A fresh folder under /tmp, removed with everything in it when the test ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/lrlab_summary_test_XXXXXX";
-    if (!::mkdtemp(name)) throw std::runtime_error("mkdtemp failed");
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using lrlab::testing::TempDir;
 
 }  // namespace
 
