@@ -1,5 +1,6 @@
 // Every config shipped in configs/ validates, and every registered component builds from defaults.
 
+#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <filesystem>

@@ -1,6 +1,7 @@
 // `lrlab gradcheck`: fails naming the parameter on a deliberately wrong gradient (a test-only adapter
 // with a planted error, registered under the test-only key "planted_error"), passes on the example
 // configs, and the real binary prints the table and exits 0.
+#include "tests/support/paths.h"
 #include "apps/gradcheck_command.h"
 
 #include <catch2/catch.hpp>

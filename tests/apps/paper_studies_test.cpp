@@ -1,6 +1,7 @@
 // CI runs the small variant of each paper study (configs/paper/) and checks its qualitative claim.
 // The variants are the override lines written at the top of each config file.
 
+#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -3,6 +3,7 @@
 /// terminating signal, captured stdout/stderr, a timeout; and starting it in the background so a test
 /// can kill it at a chosen moment.
 
+#include "tests/support/paths.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>

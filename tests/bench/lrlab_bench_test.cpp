@@ -1,6 +1,7 @@
 // Smoke test of the benchmark executable (not the benchmark itself): one tiny configuration, the JSON
 // report has the fields bench/README.md documents and sane values.
 
+#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 // adam / adamw: reduce the loss on the quickstart setting (online data) and on a fixed training set
 // (offline data); sphere parameters stay unit vectors; lr may differ within a group, betas and eps not.
+#include "tests/support/paths.h"
 #include <ATen/ATen.h>
 
 #include <algorithm>

@@ -6,6 +6,7 @@
 // comparison is made non-vacuous: the loss is non-zero and the parameters moved. A new adapter is
 // covered with no edit here, and losing a built-in kernel fails.
 
+#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <ATen/ATen.h>

@@ -2,6 +2,7 @@
 /// End-to-end helper of the adapter tests: trains an example config for several seeds, stacked as one
 /// group in float64, and returns each run's final delta_error.
 
+#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <string>

@@ -2,6 +2,7 @@
 // frozen A that is a buffer and never trained, the dense Delta, option errors. Its CPU kernel is
 // covered by tests/trainers/kernel_step_test.cpp with no edit (it iterates the registry). The guide
 // docs/adding-an-adapter.md shows these files in full; the last test keeps it true.
+#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <fstream>
