@@ -129,7 +129,7 @@ std::vector<StepConfig> grid(const Options& o, bool cuda) {
             if (!o.filter.empty() && !std::regex_search(c.label(), std::regex(o.filter))) continue;
             out.push_back(c);
           }
-  // Every registered adapter at d = 1000, k = 8, B = 1, R in {1, 64} (issue 10's speed target).
+  // Every registered adapter at d = 1000, k = 8, B = 1, R in {1, 64} (the per-adapter speed target).
   for (const auto& adapter : lrlab::models::adapter_registry().keys())
     for (int64_t r : {int64_t{1}, int64_t{64}}) {
       StepConfig c{adapter, 1000, 8, 1, r};
@@ -341,7 +341,7 @@ int run(const Options& o) {
                                cell(s["autograd"], "{:.1f}x"));
   }
 
-  // Targets of issues 6 and 10, as measured in this run.
+  // The speed targets (bench/README.md), as measured in this run.
   json targets = json::array();
   // (The targets are stated for the 2-core CPU machine; on CUDA they are reported for information.)
   auto target = [&](const std::string& name, const std::string& config, double value, double bound, bool at_least) {
@@ -377,7 +377,7 @@ int run(const Options& o) {
   }
   report["targets"] = targets;
   int met = 0;
-  std::cout << "\ntargets (issues 6 and 10), measured in this run:\n";
+  std::cout << "\nspeed targets, measured in this run:\n";
   for (const auto& t : targets) {
     met += t["met"].get<bool>();
     std::cout << fmt::format("  [{}] {:<44} {:<22} {:.2f} (bound {})\n", t["met"].get<bool>() ? "met " : "MISS",
