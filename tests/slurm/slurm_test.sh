@@ -5,7 +5,7 @@
 #
 # As root it starts munged (its own key), slurmctld and slurmd from a slurm.conf generated in a
 # temporary folder (proctrack/linuxproc and task/none, which work in containers; free ports; the
-# node is this host with `nproc` CPUs), then:
+# node is this host with all its CPUs), then:
 #   1. runs the study unsharded (the reference, timed);
 #   2. `lrlab slurm --shards 4 --submit`: waits for the job array and the merge job, and compares
 #      runs.csv, curves.csv, summary, fits and plot data with the reference byte for byte (timed);
@@ -64,6 +64,7 @@ trap cleanup EXIT
 # --- a single-node cluster -------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 HOST=$(hostname -s)
+CPUS=$(getconf _NPROCESSORS_ONLN)  # not nproc: it obeys OMP_NUM_THREADS
 mkdir -p "$WORK"/{munge,state,spool,log}
 chmod 700 "$WORK/munge"
 head -c 1024 /dev/urandom >"$WORK/munge/munge.key"
@@ -104,7 +105,7 @@ SwitchType=switch/none
 ReturnToService=2
 KillWait=10
 MinJobAge=3600
-NodeName=$HOST CPUs=$(nproc) State=UNKNOWN
+NodeName=$HOST CPUs=$CPUS State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$WORK/slurm.conf
@@ -117,10 +118,11 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 sinfo -h -o %T | grep -q idle || fail "the node did not come up: $(sinfo 2>&1)"
-echo "cluster up: $HOST, $(nproc) CPUs, $(sinfo -V)"
+echo "cluster up: $HOST, $CPUS CPUs, $(sinfo -V)"
 
 # --- the study -------------------------------------------------------------------------------------
-# Eight groups (one per d) of two seeds: two groups of a few seconds per shard.
+# Eight groups (one per d) of two seeds: per shard two groups of about 2.5 s of CPU each (so that a
+# task cancelled after its first group is still running its second).
 CONFIG=$WORK/study.yaml
 cat >"$CONFIG" <<'EOF'
 name: slurmtest
@@ -132,12 +134,12 @@ base:
 teacher: {rank: 1, xi: 1.0}
 adapter: {type: rank1}
 trainer:
-  steps: 20000
+  steps: 1000000
   lr: 2.0
   lr_scaling: inverse_d
 metrics:
   names: [overlap, test_loss]
-  every: 200
+  every: 10000
   test_samples: 200
   thresholds: {overlap: [0.5]}
 output: {plots: true, save_tensors: true}
@@ -151,7 +153,7 @@ now() { date +%s.%N; }
 seconds_since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
 
 start=$(now)
-"$LRLAB" run "$CONFIG" --out "$WORK/reference" --jobs "$(nproc)" -q
+"$LRLAB" run "$CONFIG" --out "$WORK/reference" --jobs "$CPUS" -q
 UNSHARDED_S=$(seconds_since "$start")
 
 compare() {  # compare DIR: every result file equal to the reference's
@@ -221,5 +223,5 @@ grep -Eq "\(([1-9][0-9]*) already done\)" "$DIR"/slurm/logs/shard-2-of-4."$again
 compare "$DIR"
 echo "ok: a cancelled shard resubmitted resumes, and its end merges byte-identical results"
 
-echo "wall time: unsharded (--jobs $(nproc)) ${UNSHARDED_S} s; 4 shards on Slurm (submit to merged) ${SHARDED_S} s"
+echo "wall time: unsharded (--jobs $CPUS) ${UNSHARDED_S} s; 4 shards on Slurm (submit to merged) ${SHARDED_S} s"
 echo "PASS"
