@@ -193,6 +193,8 @@ void link_tensors(const std::string& dir, const std::map<std::string, std::strin
 
 std::vector<ShardStatus> shard_statuses(const std::string& dir) {
   const std::set<int> counts = shard_counts(dir);
+  if (counts.empty() && fs::exists(dir + "/slurm/shards.sbatch"))
+    throw Error("no shard of " + dir + " has started yet (" + dir + "/slurm/shards.sbatch runs them)");
   if (counts.empty()) throw Error(dir + " holds no shards (" + dir + "/shards/I-of-N); is it a sharded study?");
   if (counts.size() > 1) {
     std::string list;
