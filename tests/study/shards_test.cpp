@@ -175,29 +175,35 @@ TEST_CASE("a second copy of a running shard fails with the lock message; another
   lrlab::testing::TempDir tmp;
   const std::string config = tmp.path + "/study.yaml";
   std::string longer = kStudy;
-  longer.replace(longer.find("steps: 1500"), 11, "steps: 40000");
+  longer.replace(longer.find("steps: 1500"), 11, "steps: 400000");
   lrlab::test::write_text(config, longer);
   const std::string dir = tmp.path + "/out";
 
+  // Shard 1 takes its lock, then is frozen (SIGSTOP): it holds the lock for as long as the test needs.
   Child first(shard_args(config, dir, 1, 2), tmp.path + "/first");
   REQUIRE(wait_for_file(dir + "/shards/1-of-2/.lock", first));
-  const ProcessResult copy = lrlab::test::run_lrlab(shard_args(config, dir, 1, 2), tmp.path + "/copy", 60);
+  first.kill(SIGSTOP);
+  const ProcessResult copy = lrlab::test::run_lrlab(shard_args(config, dir, 1, 2), tmp.path + "/copy", 120);
   INFO("second copy stderr: " << copy.err);
   CHECK(copy.exit_code == 1);
   CHECK_THAT(copy.err, Catch::Matchers::Contains("shard 1-of-2 of " + dir + " is in use by pid " +
                                                  std::to_string(first.pid())));
-  // The other shard runs meanwhile, and a shard of another config is refused before it writes.
-  Child second(shard_args(config, dir, 2, 2), tmp.path + "/second");
+  // The other shard runs meanwhile (and does not merge: shard 1 is unfinished) ...
+  const ProcessResult second = lrlab::test::run_lrlab(shard_args(config, dir, 2, 2), tmp.path + "/second", 300);
+  INFO("second shard stderr: " << second.err);
+  CHECK(second.exit_code == 0);
+  CHECK_FALSE(fs::exists(dir + "/runs.csv"));
+  // ... and a shard of another config is refused before it writes anything.
   std::vector<std::string> other = shard_args(config, dir, 2, 2);
   other.push_back("trainer.lr=1.0");
-  const ProcessResult mixed = lrlab::test::run_lrlab(other, tmp.path + "/mixed", 60);
+  const ProcessResult mixed = lrlab::test::run_lrlab(other, tmp.path + "/mixed", 120);
   INFO("other config stderr: " << mixed.err);
   CHECK(mixed.exit_code == 1);
   CHECK_THAT(mixed.err, Catch::Matchers::Contains("different config"));
   CHECK_FALSE(first.poll());  // the refused processes did not disturb the running shard
-  const ProcessResult a = first.wait(300), b = second.wait(300);
-  INFO("first stderr: " << a.err << "\nsecond stderr: " << b.err);
+  first.kill(SIGCONT);
+  const ProcessResult a = first.wait(300);
+  INFO("first stderr: " << a.err);
   CHECK(a.exit_code == 0);
-  CHECK(b.exit_code == 0);
   CHECK(lrlab::read_csv(dir + "/runs.csv").rows.size() == 10);  // merged by the last to finish
 }
