@@ -1,4 +1,4 @@
-/// The `lrlab` command line: run, validate, list, plot (and gradcheck, bench).
+/// The `lrlab` command line: run, validate, list, plot, merge, slurm (and gradcheck, bench).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
