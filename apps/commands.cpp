@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "apps/gradcheck_command.h"
+#include "apps/slurm_command.h"
 #include "framework/config.h"
 #include "framework/interrupt.h"
 #include "models/activation_registry.h"
@@ -131,6 +132,8 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   run->add_flag("--dry-run", run_options.dry_run, "print the plan (runs, groups, estimated cost) and stop");
   run->add_flag("--restart", run_options.restart, "discard earlier results in the folder instead of resuming");
   run->add_flag("--quiet,-q", run_options.quiet, "no progress or summary on the terminal");
+  std::string shard;
+  run->add_option("--shard", shard, "run only shard I of N (I/N, e.g. 2/4) into DIR/shards/I-of-N; see lrlab merge");
 
   auto* validate = app.add_subcommand("validate", "check CONFIG (strict keys, types, ranges) without training");
   validate->add_option("config", config_path, "YAML config")->required()->check(CLI::ExistingFile);
@@ -145,6 +148,8 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   plot->add_option("dir", plot_dir, "results folder")->required()->check(CLI::ExistingDirectory);
 
   auto gradcheck = add_gradcheck_command(app);
+  auto slurm = add_slurm_command(app);
+  auto merge = add_merge_command(app);
 
   try {
     app.parse(argc, argv);
@@ -155,6 +160,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   if (run->parsed()) {
     install_interrupt_handlers();
     run_options.command_line = command_line;
+    if (!shard.empty()) run_options.shard = study::parse_shard(shard);
     Config root = load_with_overrides(config_path, overrides);
     study::run_study(root, run_options, [](const std::string& line) { std::cout << line << std::endl; });
     return 0;
@@ -170,6 +176,8 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
     return 0;
   }
   if (app.got_subcommand("gradcheck")) return gradcheck();
+  if (app.got_subcommand("slurm")) return slurm();
+  if (app.got_subcommand("merge")) return merge();
   if (plot->parsed()) {
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";

@@ -1,4 +1,4 @@
-/// The `lrlab` command line: run, validate, list, plot (and gradcheck, bench).
+/// The `lrlab` command line: run, validate, list, plot, merge, slurm (and gradcheck, bench).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -9,22 +9,11 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/shell.h"
 #include "framework/error.h"
 #include "framework/interrupt.h"
 
 namespace {
-
-/// One argument as a POSIX shell reads it back: bare when it holds only safe characters, else in
-/// single quotes (a quote inside becomes '\'').
-std::string shell_quote(const std::string& arg) {
-  const bool safe = !arg.empty() && arg.find_first_not_of(
-                                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                        "_-+=./,:@%^") == std::string::npos;
-  if (safe) return arg;
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 /// The command line that resumes this run: the same arguments without --restart (which would
 /// discard what was saved).
@@ -33,7 +22,7 @@ std::string resume_command(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--restart") continue;
-    out += (out.empty() ? "" : " ") + shell_quote(arg);
+    out += (out.empty() ? "" : " ") + lrlab::shell_quote(arg);
   }
   return out;
 }
@@ -42,7 +31,7 @@ std::string resume_command(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + lrlab::shell_quote(argv[i]);
   try {
     return lrlab::run_cli(argc, argv, command_line);
   } catch (const lrlab::Interrupted& e) {

@@ -4,21 +4,23 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "framework/folder_lock.h"
 #include "framework/system_info.h"
 #include "study/group_runner.h"
 #include "study/grouping.h"
+#include "study/merge.h"
 #include "study/meta.h"
 #include "study/plan.h"
-#include "study/plot.h"
 #include "study/results_folder.h"
 #include "study/runs_table.h"
 #include "study/scheduler.h"
-#include "study/summary.h"
+#include "study/shards.h"
 
 namespace lrlab::study {
 
@@ -76,15 +78,35 @@ std::function<void(const std::string&)> folder_failure(const StudyRunOptions& op
   };
 }
 
-/// The --dry-run report: the plan, one line per group, and the estimated arithmetic.
+/// The estimated arithmetic of each group (what --dry-run prints and shards are balanced by).
+std::vector<double> group_costs(const std::vector<PlannedGroup>& groups, const std::vector<GroupProbe>& probes) {
+  std::vector<double> costs;
+  for (size_t i = 0; i < groups.size(); ++i)
+    costs.push_back(estimated_flops(probes[i].steps, groups[i].runs.size(), probes[i].k, probes[i].d));
+  return costs;
+}
+
+/// The groups this process runs: all of them, or its shard's part of the partition.
+std::vector<size_t> chosen_groups(const std::vector<PlannedGroup>& groups, const std::vector<GroupProbe>& probes,
+                                  const ShardSpec& shard) {
+  if (shard.active()) return partition_groups(group_costs(groups, probes), shard.count)[shard.index - 1];
+  std::vector<size_t> all(groups.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
+
+/// The --dry-run report: the plan, one line per group shown (all, or a shard's), and their estimated
+/// arithmetic.
 std::string dry_run_text(const StudyPlan& plan, const std::vector<PlannedGroup>& groups,
-                         const std::vector<GroupProbe>& probes, int jobs, int threads, const std::string& dir) {
+                         const std::vector<GroupProbe>& probes, const std::vector<size_t>& shown, int jobs,
+                         int threads, const std::string& dir) {
   std::string text = fmt::format("plan: {} runs in {} groups, {} job(s) x {} thread(s); results would go to {}\n",
                                  plan.runs.size(), groups.size(), jobs, threads, dir);
   double total_flops = 0;
-  for (size_t i = 0; i < groups.size(); ++i) {
+  const std::vector<double> costs = group_costs(groups, probes);
+  for (size_t i : shown) {
     const GroupProbe& p = probes[i];
-    const double flops = static_cast<double>(p.steps) * groups[i].runs.size() * 6.0 * p.k * p.d;
+    const double flops = costs[i];
     total_flops += flops;
     text += fmt::format("  group {:3d}: {:4d} runs  d={} k={} steps={}  {}  ~{:.2g} GFLOP\n", i, groups[i].runs.size(),
                         p.d, p.k, p.steps, point_label(plan.points[plan.runs[groups[i].runs[0]].point]), flops / 1e9);
@@ -93,11 +115,12 @@ std::string dry_run_text(const StudyPlan& plan, const std::vector<PlannedGroup>&
   return text;
 }
 
-/// The unfinished runs of every group (groups with none left out).
+/// The unfinished runs of the `chosen` groups (groups with none left out).
 std::vector<PendingGroup> pending_groups(const std::vector<PlannedGroup>& groups, const std::vector<GroupProbe>& probes,
-                                         const StudyPlan& plan, const std::set<std::string>& done) {
+                                         const std::vector<size_t>& chosen, const StudyPlan& plan,
+                                         const std::set<std::string>& done) {
   std::vector<PendingGroup> todo;
-  for (size_t g = 0; g < groups.size(); ++g) {
+  for (size_t g : chosen) {
     PendingGroup pending{g, {}, probes[g].d};
     for (int r : groups[g].runs)
       if (!done.count(plan.runs[r].id)) pending.runs.push_back(r);
@@ -116,15 +139,46 @@ size_t run_count(const std::vector<PendingGroup>& todo) {
 void finish_study(const std::string& dir, const StudyPlan& plan, bool plots, bool quiet,
                   const std::function<void(const std::string&)>& log) {
   write_in_plan_order(dir, plan);
-  Summary summary = write_study_summary(dir, plan.fits);
-  if (plots) {
-    PlotReport report = plot_study(dir);
-    for (const auto& w : report.warnings) log("warning: " + w);
-  }
-  if (!quiet) {
-    log(format_summary_table(summary));
-    log(fmt::format("results: {}/ (runs.csv, curves.csv, summary.md{})", dir, plots ? ", plots/" : ""));
-  }
+  finish_results(dir, plan, plots, quiet, log);
+}
+
+/// The ids of the runs of the `chosen` groups, in plan order.
+std::vector<std::string> run_ids(const StudyPlan& plan, const std::vector<PlannedGroup>& groups,
+                                 const std::vector<size_t>& chosen) {
+  std::vector<int> runs;
+  for (size_t g : chosen) runs.insert(runs.end(), groups[g].runs.begin(), groups[g].runs.end());
+  std::sort(runs.begin(), runs.end());
+  std::vector<std::string> ids;
+  for (int r : runs) ids.push_back(plan.runs[r].id);
+  return ids;
+}
+
+/// "shard 2/4: 3 of 10 groups, 12 of 40 runs, ~0.52 of 1.7 GFLOP".
+std::string shard_line(const ShardSpec& shard, const StudyPlan& plan, const std::vector<PlannedGroup>& groups,
+                       const std::vector<GroupProbe>& probes, const std::vector<size_t>& chosen) {
+  const std::vector<double> costs = group_costs(groups, probes);
+  double mine = 0, all = 0;
+  for (double c : costs) all += c;
+  for (size_t g : chosen) mine += costs[g];
+  return fmt::format("shard {}/{}: {} of {} groups, {} of {} runs, ~{:.3g} of {:.3g} GFLOP", shard.index, shard.count,
+                     chosen.size(), groups.size(), run_ids(plan, groups, chosen).size(), plan.runs.size(), mine / 1e9,
+                     all / 1e9);
+}
+
+/// Prepares the top of the results folder and the shard's own folder, and takes the shard's lock
+/// (a second copy of the same shard fails here, naming the holder). Returns the shard's folder.
+std::string open_shard(const std::string& dir, const Config& root, const StudyRunOptions& options,
+                       const Config& first_run, int64_t base_seed, std::unique_ptr<FolderLock>& lock,
+                       const std::function<void(const std::string&)>& log) {
+  prepare_shard_root(dir, root.document_yaml(), options.restart, folder_failure(options, first_run));
+  write_resolved_config(dir, first_run, root, base_seed);  // the same text from every shard
+  const std::string folder = shard_folder(dir, options.shard);
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec) throw Error("cannot create " + folder + ": " + ec.message());
+  lock = std::make_unique<FolderLock>(folder + "/.lock", "shard " + options.shard.name() + " of " + dir,
+                                      options.command_line, [&](const std::string& w) { log("warning: " + w); });
+  return folder;
 }
 
 }  // namespace
@@ -147,37 +201,69 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   const OutputOptions output = read_output_options(first->config);
   const std::string dir = options.out_dir.empty() ? output.dir : options.out_dir;
   const std::vector<std::string> header = runs_header(plan, first->metrics);
-  const int jobs = job_count(options, groups.size());
+  const std::vector<size_t> chosen = chosen_groups(groups, probes, options.shard);  // all unless --shard
+  const int jobs = job_count(options, chosen.size());
   const int threads = thread_count(options);
   if (options.dry_run) {
-    log(dry_run_text(plan, groups, probes, jobs, threads, dir));
+    if (options.shard.active()) log(shard_line(options.shard, plan, groups, probes, chosen));
+    log(dry_run_text(plan, groups, probes, chosen, jobs, threads, dir));
     return dir;
   }
 
+  // A shard writes only into <dir>/shards/I-of-N/, holding its lock (study/shards.h).
+  std::unique_ptr<FolderLock> shard_lock;
+  const std::string folder = options.shard.active() ? open_shard(dir, root, options, first->config, plan.base_seed, shard_lock, log) : dir;
   // study.yaml first (prepare_folder), then the resolved config and meta.yaml.
-  prepare_folder(dir, root.document_yaml(), options.restart, folder_failure(options, first->config));
-  write_resolved_config(dir, first->config, root, plan.base_seed);
-  const std::set<std::string> done = finished_runs(dir);
-  const std::string meta_path = dir + "/meta.yaml";
+  prepare_folder(folder, root.document_yaml(), options.restart, folder_failure(options, first->config));
+  write_resolved_config(folder, first->config, root, plan.base_seed);
+  if (options.shard.active()) write_shard_record(folder, {options.shard, run_ids(plan, groups, chosen), options.command_line});
+  const std::set<std::string> done = finished_runs(folder);
+  const std::string meta_path = folder + "/meta.yaml";
   MetaFile meta(meta_path, meta_header(root, options.command_line, plan, first->model.ctx, jobs, threads),
                 MetaFile::read_groups(meta_path, done));
   first.reset();
 
-  std::vector<PendingGroup> todo = pending_groups(groups, probes, plan, done);
-  const size_t remaining = run_count(todo);
+  std::vector<PendingGroup> todo = pending_groups(groups, probes, chosen, plan, done);
+  const size_t total = run_ids(plan, groups, chosen).size(), remaining = run_count(todo);
   if (!options.quiet)
-    log(fmt::format("{}: {} runs in {} groups ({} already done), {} job(s) x {} thread(s) -> {}",
-                    root.get<std::string>("name", "lrlab"), plan.runs.size(), groups.size(), plan.runs.size() - remaining,
-                    jobs, threads, dir));
+    log(fmt::format("{}{}: {} runs in {} groups ({} already done), {} job(s) x {} thread(s) -> {}",
+                    root.get<std::string>("name", "lrlab"),
+                    options.shard.active() ? fmt::format(" shard {}/{}", options.shard.index, options.shard.count) : "",
+                    total, chosen.size(), total - remaining, jobs, threads, folder));
 
   at::set_num_threads(threads);
   set_blas_threads(threads);  // OpenBLAS keeps its own pool: limit it too (one process-wide setting)
-  GroupScheduler scheduler({root, plan, groups.size(), options, dir, output.save_tensors, header, meta, log},
-                           std::move(todo), plan.runs.size() - remaining);
+  GroupScheduler scheduler({root, plan, groups.size(), options, folder, output.save_tensors, header, meta, log},
+                           std::move(todo), total - remaining);
   scheduler.run(jobs);
   scheduler.rethrow_failure();
-  finish_study(dir, plan, output.plots, options.quiet, log);
+  if (!options.shard.active()) {
+    finish_study(dir, plan, output.plots, options.quiet, log);
+    return dir;
+  }
+  write_in_plan_order(folder, plan);
+  const MergeResult merge = merge_shards(dir, options.quiet, log);  // the last shard to finish merges
+  if (!merge.merged && !options.quiet)
+    log(fmt::format("shard {}/{} done; {} merges once every shard is done:\n{}", options.shard.index,
+                    options.shard.count, dir, describe_shards(merge.shards)));
   return dir;
+}
+
+ShardedPlan plan_shards(const Config& root, const StudyRunOptions& options, int shards) {
+  const StudyPlan plan = expand_study(root);
+  const auto groups = group_runs(root, plan, options.max_group);
+  std::unique_ptr<BuiltGroup> first;
+  const std::vector<GroupProbe> probes = probe_groups(root, plan, groups, &first);
+  ShardedPlan out;
+  out.dir = options.out_dir.empty() ? read_output_options(first->config).dir : options.out_dir;
+  out.groups = groups.size();
+  for (int i = 1; i <= shards; ++i) {
+    const ShardSpec shard{i, shards};
+    const std::vector<size_t> chosen = chosen_groups(groups, probes, shard);
+    out.empty_shards += chosen.empty();
+    out.shard_lines.push_back(shard_line(shard, plan, groups, probes, chosen));
+  }
+  return out;
 }
 
 }  // namespace lrlab::study

@@ -22,8 +22,10 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "framework/config.h"
+#include "study/shards.h"
 
 namespace lrlab::study {
 
@@ -37,12 +39,26 @@ struct StudyRunOptions {
   std::string command_line;       ///< recorded in meta.yaml
   int max_group = 256;            ///< most runs stacked into one group
   int threads = 1;                ///< intra-op threads per job (LibTorch/OpenMP), 1..1024
+  ShardSpec shard;                ///< --shard I/N: run only that shard (study/shards.h); inactive: all
 };
 
 /// Runs (or resumes) the study described by `root` (overrides already applied). Returns the results
-/// folder. Throws lrlab::Error / ConfigError for bad input; `log` receives the terminal messages.
+/// folder. With options.shard active, runs only that shard's groups into <dir>/shards/I-of-N/ (holding
+/// its .lock), then merges the folder when every shard is done (study/merge.h). Throws lrlab::Error / ConfigError for bad input; `log` receives the terminal messages.
 std::string run_study(const Config& root, const StudyRunOptions& options,
                       const std::function<void(const std::string&)>& log);
+
+/// A sharded study's plan: its results folder and, per shard, the groups, runs and estimated GFLOP.
+struct ShardedPlan {
+  std::string dir;                          ///< results folder
+  size_t groups = 0;                        ///< groups in the study
+  std::vector<std::string> shard_lines;     ///< one line per shard: "shard 1/4: 3 groups, 12 runs, ~0.5 GFLOP"
+  int empty_shards = 0;                     ///< shards without groups (more shards than groups)
+};
+
+/// Expands and builds every group of the study (as run_study does before training) and partitions
+/// the groups into `shards` shards (`options.max_group` and `options.out_dir` as for run_study).
+ShardedPlan plan_shards(const Config& root, const StudyRunOptions& options, int shards);
 
 /// Checks a config without training: expands the study and builds every group at R = 1.
 /// Returns a one-line description of the plan.
