@@ -100,8 +100,10 @@ void Monitor::capture_state(models::Model& model, const std::vector<bool>& recor
       state_[j].copy_(params[j]->value);
       continue;
     }
-    for (size_t i = 0; i < recorded.size(); ++i)
-      if (recorded[i]) state_[j].select(0, static_cast<int64_t>(i)).copy_(params[j]->value.select(0, static_cast<int64_t>(i)));
+    for (size_t i = 0; i < recorded.size(); ++i) {
+      const int64_t r = static_cast<int64_t>(i);
+      if (recorded[i]) state_[j].select(0, r).copy_(params[j]->value.select(0, r));
+    }
   }
 }
 

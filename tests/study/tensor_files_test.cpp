@@ -130,8 +130,10 @@ TEST_CASE("early stopping leaves the runs that do not stop bitwise unchanged", "
   // lr 0.5 reaches the success criterion and stops; lr 0.02 does not within the budget; 300 diverges.
   auto finals = [](bool early_stop) {
     lrlab::testing::TempDir tmp;
-    const std::string trainer = std::string("{steps: 300, lr: 0.5, early_stop: ") + (early_stop ? "true" : "false") + "}";
-    const lrlab::Config root = lrlab::Config::load_string(study_yaml(trainer, "[0.5, 0.02, 300.0]", kMetrics), "s.yaml");
+    const std::string trainer =
+        std::string("{steps: 300, lr: 0.5, early_stop: ") + (early_stop ? "true" : "false") + "}";
+    const lrlab::Config root =
+        lrlab::Config::load_string(study_yaml(trainer, "[0.5, 0.02, 300.0]", kMetrics), "s.yaml");
     lrlab::study::StudyRunOptions options;
     options.out_dir = tmp.path + "/out";
     options.quiet = true;
