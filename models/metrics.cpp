@@ -10,6 +10,25 @@
 
 namespace lrlab::models {
 
+namespace {
+
+/// Reads `success: {metric: ">= x" | "<= x", ...}` into o.success (every metric must be recorded).
+void read_success(const Config& cfg, MetricsOptions& o) {
+  const Config s = cfg.child("success");
+  for (const auto& metric : s.keys()) {
+    if (std::find(o.names.begin(), o.names.end(), metric) == o.names.end())
+      s.fail(metric, "success condition on '" + metric + "', which is not a recorded metric (metrics.names: " +
+                         join(o.names) + ")");
+    SuccessCondition c;
+    std::string why;
+    if (!parse_success_condition(metric, s.get<std::string>(metric), &c, &why))
+      s.fail(metric, why + " (quote it in YAML: " + metric + ": \">= 0.95\")");
+    o.success.push_back(c);
+  }
+}
+
+}  // namespace
+
 MetricsOptions MetricsOptions::from_config(const Config& cfg) {
   MetricsOptions o;
   o.names = cfg.get<std::vector<std::string>>("names", o.names);
@@ -40,6 +59,7 @@ MetricsOptions MetricsOptions::from_config(const Config& cfg) {
     }
     o.thresholds[metric] = values;
   }
+  read_success(cfg, o);
   return o;
 }
 

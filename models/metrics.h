@@ -11,6 +11,7 @@
 
 #include "framework/registry.h"
 #include "models/register.h"
+#include "models/success.h"
 
 namespace lrlab {
 class Config;
@@ -26,8 +27,10 @@ struct MetricsOptions {
   int64_t test_samples = 1000;       ///< size of the held-out Monte-Carlo test set
   int64_t test_seed = 12345;         ///< seed of the test inputs (shared by every run, so runs compare on one set)
   std::map<std::string, std::vector<double>> thresholds;  ///< metric -> thresholds for hitting times
+  std::vector<SuccessCondition> success;  ///< joint success criterion (every condition at one record); empty: none
 
-  /// Reads and validates the options (every threshold names a recorded metric; overlap in (0, 1]).
+  /// Reads and validates the options (every threshold and success condition names a recorded metric;
+  /// overlap thresholds in (0, 1]).
   static MetricsOptions from_config(const Config& cfg);
 };
 
@@ -37,7 +40,8 @@ class Metric {
   virtual ~Metric() = default;
   /// The metric's name (registry key).
   virtual std::string name() const = 0;
-  /// True when larger is better (hitting times count "reached" as value >= threshold).
+  /// True when larger is better: a threshold is reached when value >= threshold (overlap); otherwise
+  /// when value <= threshold (errors and losses).
   virtual bool higher_is_better() const = 0;
   /// The value per replica, [R] float64 on the CPU.
   virtual at::Tensor compute(Model& model) = 0;

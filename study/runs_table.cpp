@@ -28,6 +28,7 @@ std::vector<std::string> runs_header(const StudyPlan& plan, const models::Metric
   for (const auto& name : metrics.names) h.push_back("final_" + name);
   for (const auto& [metric, values] : metrics.thresholds)
     for (double t : values) h.push_back(hitting_time_column(metric, t));
+  if (!metrics.success.empty()) h.push_back(models::success_column());
   return h;
 }
 
@@ -48,6 +49,7 @@ std::vector<std::string> run_row(const RunRecord& run, const RunSpec& spec, cons
       bool hit = m != run.hits.end() && m->second.count(t);
       row.push_back(hit ? std::to_string(m->second.at(t)) : "");
     }
+  if (!metrics.success.empty()) row.push_back(run.success_step >= 0 ? std::to_string(run.success_step) : "");
   return row;
 }
 

@@ -2,7 +2,7 @@
 /// The columns of the result tables: runs.csv (one row per run) and curves.csv (long format).
 ///
 ///   runs.csv    run, seed, point, <swept keys>, status, diverged_step, steps, final_<metric>...,
-///               steps_to_<metric>_<threshold>...
+///               steps_to_<metric>_<threshold>..., steps_to_success (with metrics.success)
 ///   curves.csv  run, step, metric, value
 
 #include <string>

@@ -17,6 +17,7 @@ void save_group_tensors(const std::string& dir, const BuiltGroup& group, const s
   const at::Tensor student = m.adapter->effective_weight().cpu();
   const at::Tensor teacher = m.teacher->weight().cpu();
   for (size_t r = 0; r < runs.size(); ++r) {
+    if (runs[r].recorded_step < 0) continue;  // diverged before its first record: no state to report
     const int64_t i = static_cast<int64_t>(r);
     TensorFile file = models::adapter_tensor_file(*m.adapter, i, group.config.replica(static_cast<int>(r)));
     file.tensors.emplace_back("base.W", m.base->weight()[i].cpu());
@@ -27,6 +28,7 @@ void save_group_tensors(const std::string& dir, const BuiltGroup& group, const s
     file.metadata["run"] = runs[r].id;
     file.metadata["seed"] = std::to_string(runs[r].seed);
     file.metadata["status"] = runs[r].status;
+    file.metadata["step"] = std::to_string(runs[r].recorded_step);
     file.metadata["lrlab_version"] = lrlab_version();
     write_safetensors(dir + "/" + runs[r].id + ".safetensors", file);
   }

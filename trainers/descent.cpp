@@ -105,7 +105,7 @@ void Descent::train(models::Model& model, Monitor& monitor) {
     if (monitor.end_step(step, model, recorded)) break;
   }
   cleanup();
-  monitor.finish(std::min(step, total));
+  monitor.finish(std::min(step, total), model);
 }
 
 }  // namespace lrlab::trainers

@@ -18,6 +18,7 @@ Monitor::Monitor(models::MetricSet& metrics, Recorder& recorder, int64_t total_s
   if (progress_) progress_->set_total(total_steps);
   wants_train_loss_ = std::find(o.names.begin(), o.names.end(), "train_loss") != o.names.end();
   recorder_.set_early_stop(early_stop);
+  recorder_.set_success(o.success);
 }
 
 std::vector<double> to_vector(const at::Tensor& values) {
@@ -82,22 +83,51 @@ void Monitor::check_divergence(int64_t step, models::Model& model) {
   for (auto* p : model.adapter->parameters()) ok = ok.logical_and(finite_rows(p->value));  // [R, ...]
   const std::vector<double> flags = to_vector(ok);
   for (size_t i = 0; i < runs && i < flags.size(); ++i)
-    if (flags[i] == 0) recorder_.mark_diverged(i, step + 1);  // the loss of step + 1 is the first non-finite one
+    if (flags[i] == 0) recorder_.mark_diverged(i, after(step));  // the loss of step + 1 is the first non-finite one
 }
 
-void Monitor::neutralize_diverged(models::Model& model) {
-  std::vector<int64_t> bad;
+void Monitor::capture_state(models::Model& model, const std::vector<bool>& recorded) {
+  at::NoGradGuard no_grad;
+  const auto params = model.adapter->parameters();
+  const bool all = std::all_of(recorded.begin(), recorded.end(), [](bool b) { return b; });
+  if (state_.size() != params.size()) {
+    state_.clear();
+    for (auto* p : params) state_.push_back(p->value.detach().clone());
+    return;  // the first record: every run records or is diverged (and then never restored from it)
+  }
+  for (size_t j = 0; j < params.size(); ++j) {
+    if (all) {
+      state_[j].copy_(params[j]->value);
+      continue;
+    }
+    for (size_t i = 0; i < recorded.size(); ++i) {
+      const int64_t r = static_cast<int64_t>(i);
+      if (recorded[i]) state_[j].select(0, r).copy_(params[j]->value.select(0, r));
+    }
+  }
+}
+
+void Monitor::restore_inactive(models::Model& model) {
+  std::vector<int64_t> saved, lost;  // runs that left with a snapshot / without one
   int64_t donor = -1;
   for (size_t i = 0; i < recorder_.runs().size(); ++i) {
-    if (recorder_.diverged(i))
-      bad.push_back(static_cast<int64_t>(i));
-    else if (donor < 0)
-      donor = static_cast<int64_t>(i);
+    if (recorder_.active(i)) {
+      if (donor < 0) donor = static_cast<int64_t>(i);
+    } else if (recorder_.runs()[i].recorded_step >= 0 && !state_.empty()) {
+      saved.push_back(static_cast<int64_t>(i));
+    } else {
+      lost.push_back(static_cast<int64_t>(i));
+    }
   }
-  if (bad.empty() || donor < 0) return;
+  if (saved.empty() && (lost.empty() || donor < 0)) return;
   at::NoGradGuard no_grad;
-  for (auto* p : model.adapter->parameters())
-    for (int64_t j : bad) p->value.select(0, j).copy_(p->value.select(0, donor));
+  const auto params = model.adapter->parameters();
+  for (size_t j = 0; j < params.size(); ++j) {
+    at::Tensor v = params[j]->value;
+    for (int64_t i : saved) v.select(0, i).copy_(state_[j].select(0, i));
+    if (donor >= 0)
+      for (int64_t i : lost) v.select(0, i).copy_(v.select(0, donor));
+  }
   model.adapter->after_update();
 }
 
@@ -106,7 +136,7 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
   if (cancel_ && cancel_->load()) throw Cancelled();
   check_divergence(step, model);
   if (recorder_.none_active()) return true;  // nothing left to record (and metrics may fail on NaN)
-  neutralize_diverged(model);
+  restore_inactive(model);
   std::map<std::string, std::vector<double>> values;
   try {
     for (const auto& [name, v] : metrics_.evaluate(model)) values[name] = to_vector(v);
@@ -122,8 +152,12 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
   // A non-finite metric at step (parameters left by step) shows in the loss of step + 1 (see monitor.h).
   for (size_t i = 0; i < recorder_.runs().size(); ++i)
     for (const auto& [name, v] : values)
-      if (i < v.size() && !std::isfinite(v[i])) recorder_.mark_diverged(i, name == "train_loss" ? step : step + 1);
+      if (i < v.size() && !std::isfinite(v[i])) recorder_.mark_diverged(i, name == "train_loss" ? step : after(step));
+  std::vector<bool> recorded(recorder_.runs().size());
+  for (size_t i = 0; i < recorded.size(); ++i) recorded[i] = recorder_.active(i);
   recorder_.record_all(step, values);
+  for (size_t i = 0; i < recorded.size(); ++i) recorded[i] = recorded[i] && recorder_.runs()[i].recorded_step == step;
+  capture_state(model, recorded);
   if (progress_) {
     std::string extra;
     for (const auto& [name, v] : values)
@@ -136,7 +170,7 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
 bool Monitor::start(models::Model& model, const at::Tensor& train_loss) {
   at::NoGradGuard no_grad;
   if (!record(0, model, train_loss)) return false;
-  finish(0);
+  finish(0, model);
   return true;
 }
 
@@ -158,8 +192,9 @@ bool Monitor::end_step(int64_t step, models::Model& model, const at::Tensor& los
   return stop;
 }
 
-void Monitor::finish(int64_t steps) {
+void Monitor::finish(int64_t steps, models::Model& model) {
   recorder_.finish(steps);
+  restore_inactive(model);
   if (progress_) progress_->finish();
 }
 

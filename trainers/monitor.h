@@ -17,15 +17,26 @@
 ///    non-finite at a record while every training loss stays finite (e.g. rank1's retraction of an
 ///    overflowing u gives u = 0 for one step, and the overlap is 0/0): such a run is diverged too, at
 ///    the first record that sees it, so then the step depends on metrics.every.
-/// A diverged run records nothing more (its curve keeps every record before its diverged step); its
-/// replica stays in the group's tensors (stacked runs cannot leave without re-stacking every tensor)
-/// but no longer counts: at each record its parameters are overwritten with an active replica's, so
-/// its NaN and Inf cannot reach batched operations that would fail for the whole group (a batched SVD
-/// in a metric). Every operation is per replica, so the other runs are bitwise unaffected. A group
-/// stops as soon as none of its runs is still active.
+/// A diverged run records nothing more (its curve keeps every record before its diverged step). A run
+/// whose state after the last step (the budget) is non-finite is diverged at that last step, so
+/// diverged_step never exceeds the budget.
+///
+/// Saved state = reported state. A run leaves its group (diverged, or stopped early) but its replica
+/// stays in the group's tensors (stacked runs cannot leave without re-stacking every tensor) and keeps
+/// being stepped. So at each record the monitor copies the parameters of every run that recorded there
+/// (a per-replica snapshot), and at every later record and at the end it puts each run that has left
+/// back to its snapshot: the state of its last record, whose metrics are its final values in runs.csv
+/// (the stop step for a run stopped early; the last record before its diverged step for a diverged
+/// run). This keeps NaN and Inf of diverged runs out of batched operations that would fail for the
+/// whole group (a batched SVD in a metric) and makes the trained model, and so the saved tensors, hold
+/// every run at the step its runs.csv row reports. A diverged run with no finite record at all gets an
+/// active replica's parameters instead (it has no state worth keeping; its tensors are not saved).
+/// Every operation is per replica, so the other runs are bitwise unaffected. A group stops as soon as
+/// none of its runs is still active.
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -64,8 +75,9 @@ class Monitor {
   /// undefined) to the running mean when train_loss is recorded, and records every metric when due,
   /// with that mean as train_loss. Returns true when training should stop.
   bool end_step(int64_t step, models::Model& model, const at::Tensor& loss);
-  /// Ends the run after `steps` steps.
-  void finish(int64_t steps);
+  /// Ends the run after `steps` steps and puts every run that left early back to the state of its last
+  /// record (see above), so that `model` holds each run at the step its record reports.
+  void finish(int64_t steps, models::Model& model);
   /// Whether `train_loss` is recorded.
   bool wants_train_loss() const { return wants_train_loss_; }
   /// A flag that, once true, makes the next record throw Cancelled (another group of the study failed).
@@ -74,11 +86,16 @@ class Monitor {
  private:
   at::Tensor loss_sum_;      // running sum of the training loss since the last record [R]
   int64_t loss_count_ = 0;  // steps in loss_sum_
+  /// The diverged step of a state left non-finite by `step`: step + 1, whose loss is the first
+  /// non-finite one, or the last step when `step` is the budget (there is no step after it).
+  int64_t after(int64_t step) const { return std::min(step + 1, total_); }
   /// Marks runs whose watched losses or whose parameters are non-finite as diverged.
   void check_divergence(int64_t step, models::Model& model);
-  /// Copies an active replica's parameters into every diverged replica, so that Inf and NaN cannot
-  /// reach batched operations that fail on them (an SVD in a metric); the others are untouched.
-  void neutralize_diverged(models::Model& model);
+  /// Copies the parameters of every run that recorded at this record (`recorded` [R]) into the snapshot.
+  void capture_state(models::Model& model, const std::vector<bool>& recorded);
+  /// Puts every run that is no longer active back to its snapshot (one without a snapshot, diverged
+  /// before its first record, gets an active replica's parameters); active runs are untouched.
+  void restore_inactive(models::Model& model);
 
   models::MetricSet& metrics_;
   Recorder& recorder_;
@@ -88,6 +105,7 @@ class Monitor {
   bool wants_train_loss_;
   Progress* progress_;
   const std::atomic<bool>* cancel_ = nullptr;
+  std::vector<at::Tensor> state_;  // per adapter parameter [R, ...]: each run's parameters at its last record
   std::vector<int64_t> first_bad_;  // CPU: per replica, the first non-finite loss's step in this window (-1: none)
   at::Tensor finite_steps_;  // other devices: [R] int64, steps before the first non-finite loss in this window
   at::Tensor finite_mask_;   // [R] bool: scratch

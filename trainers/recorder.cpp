@@ -40,11 +40,21 @@ void Recorder::record_value(size_t i, int64_t step, const std::string& metric, d
 }
 
 bool Recorder::reached_all(size_t i) const {
+  if (!success_.empty() && runs_[i].success_step < 0) return false;
   for (const auto& [metric, values] : thresholds_) {
     auto it = runs_[i].hits.find(metric);
     if (it == runs_[i].hits.end() || it->second.size() != values.size()) return false;
   }
   return true;
+}
+
+void Recorder::check_success(size_t i, int64_t step, const std::map<std::string, std::vector<double>>& values) {
+  if (success_.empty() || runs_[i].success_step >= 0) return;
+  for (const auto& c : success_) {
+    const auto v = values.find(c.metric);
+    if (v == values.end() || !c.holds(v->second[i])) return;  // a metric not measured at this record fails
+  }
+  runs_[i].success_step = step;
 }
 
 void Recorder::record_all(int64_t step, const std::map<std::string, std::vector<double>>& values) {
@@ -59,7 +69,9 @@ void Recorder::record_all(int64_t step, const std::map<std::string, std::vector<
       continue;
     }
     for (const auto& [metric, v] : values) record_value(i, step, metric, v[i]);
-    if (early_stop_ && !thresholds_.empty() && reached_all(i)) {
+    runs_[i].recorded_step = step;
+    check_success(i, step, values);
+    if (early_stop_ && !(thresholds_.empty() && success_.empty()) && reached_all(i)) {
       stopped_[i] = true;
       runs_[i].steps = step;
     }
@@ -78,7 +90,7 @@ void Recorder::finish(int64_t steps) {
 bool Recorder::all_reached() const {
   for (size_t i = 0; i < runs_.size(); ++i)
     if (!diverged(i) && !reached_all(i)) return false;
-  return !thresholds_.empty() && !all_diverged();
+  return !(thresholds_.empty() && success_.empty()) && !all_diverged();
 }
 
 bool Recorder::all_diverged() const {

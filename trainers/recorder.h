@@ -6,13 +6,22 @@
 /// (so a run's record is the same alone or stacked with any other runs):
 ///  - it diverges: a non-finite value (loss, metric or parameter) marks it `diverged` at that step;
 ///    its curve keeps every record before that step;
-///  - with early stopping, it reaches every threshold: it stops at that record (`steps` = that step).
+///  - with early stopping, it reaches every threshold and the success criterion: it stops at that
+///    record (`steps` = that step).
+/// Either way its last record (`recorded_step`) is the state its saved tensors hold (trainers/monitor.h).
+///
+/// Directions: a threshold on a metric whose higher_is_better is true (overlap) is reached when
+/// value >= threshold; on every other metric (delta_error, delta_error_sym, test_loss, population_loss,
+/// train_loss) when value <= threshold. The success criterion (models/success.h) gives each condition
+/// its own direction and is met at the first record where all of them hold at once.
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "models/success.h"
 
 namespace lrlab {
 
@@ -31,6 +40,8 @@ struct RunRecord {
   std::string status = "ok";      ///< ok | diverged
   int64_t diverged_step = -1;     ///< step at which it diverged (-1: it did not)
   int64_t steps = 0;              ///< steps trained (for a diverged run: its diverged step)
+  int64_t recorded_step = -1;     ///< step of its last record: final_values and saved tensors (-1: none)
+  int64_t success_step = -1;      ///< first record where the success criterion held (-1: not met / none)
   std::map<std::string, double> final_values;                  ///< last finite value of each metric
   std::map<std::string, std::map<double, int64_t>> hits;       ///< metric -> threshold -> first step reached
 };
@@ -48,6 +59,8 @@ class Recorder {
   /// With early stopping, a run stops (records nothing more) at the record where it has reached
   /// every threshold. Off by default.
   void set_early_stop(bool early_stop) { early_stop_ = early_stop; }
+  /// The joint success criterion (empty: none); with early stopping a run also waits for it.
+  void set_success(std::vector<models::SuccessCondition> success) { success_ = std::move(success); }
 
   /// Records every metric at `step` (metric -> one value per run). A run with any non-finite value
   /// is marked diverged at `step` and records none of them; stopped runs record nothing.
@@ -59,7 +72,7 @@ class Recorder {
   void mark_diverged(size_t i, int64_t step);
   /// Marks every still-active run as having trained `steps` steps.
   void finish(int64_t steps);
-  /// True when every non-diverged run has reached every threshold (for early stopping).
+  /// True when every non-diverged run has reached every threshold and the success criterion.
   bool all_reached() const;
   /// True when every run has diverged.
   bool all_diverged() const;
@@ -80,14 +93,17 @@ class Recorder {
  private:
   /// Records one finite value of run `i` (curve row, final value, hitting times).
   void record_value(size_t i, int64_t step, const std::string& metric, double value);
-  /// True when run `i` has reached every threshold.
+  /// True when run `i` has reached every threshold and the success criterion.
   bool reached_all(size_t i) const;
+  /// Notes the success step of run `i` when every condition holds for its values at `step`.
+  void check_success(size_t i, int64_t step, const std::map<std::string, std::vector<double>>& values);
 
   std::vector<RunRecord> runs_;
   std::vector<bool> stopped_;
   std::map<std::string, std::vector<double>> thresholds_;
   std::function<bool(const std::string&)> higher_is_better_;
   std::vector<CurveRow> curves_;
+  std::vector<models::SuccessCondition> success_;
   bool early_stop_ = false;
 };
 

@@ -117,6 +117,12 @@ std::vector<BadCase> bad_cases() {
        {"threshold_above_one.yaml:19:", "metrics.thresholds.overlap"}},
       {"threshold_negative", with_line(19, "  thresholds: {overlap: [-0.5]}"), {},
        {"threshold_negative.yaml:19:", "metrics.thresholds.overlap"}},
+      {"success_no_operator", with_line(19, "  success: {overlap: \"0.95\"}"), {},
+       {"success_no_operator.yaml:19:", "metrics.success.overlap", "'>= NUMBER'"}},
+      {"success_bad_number", with_line(19, "  success: {overlap: \">= high\"}"), {},
+       {"success_bad_number.yaml:19:", "metrics.success.overlap", "finite number"}},
+      {"success_unrecorded", with_line(19, "  success: {overlap: \">= 0.9\", delta_error: \"<= 0.5\"}"), {},
+       {"success_unrecorded.yaml:19:", "metrics.success.delta_error", "not a recorded metric"}},
       {"test_samples_zero", with_line(18, "  test_samples: 0"), {}, {"test_samples_zero.yaml:18:17:", "metrics.test_samples"}},
       // Unknown keys and types.
       {"unknown_top_key", plus("bogus: 1\n"), {}, {"unknown_top_key.yaml:21:1:", "bogus", "unknown key"}},

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "apps/commands.h"
@@ -62,6 +63,10 @@ TEST_CASE("paper study scaling_d (small): steps to strong recovery grow about li
   CHECK(fit.n_not_reached == 0);
   CHECK(fit.slope > 0.6);
   CHECK(fit.slope < 1.6);
+  const auto success = fit_of(dir, "steps_to_success");  // overlap 0.95 and delta_error_sym 0.5 together
+  CHECK(success.n_not_reached == 0);
+  CHECK(success.slope > 0.6);
+  CHECK(success.slope < 1.6);
 }
 
 TEST_CASE("paper study glm_vs_finetune (small): fine-tuning's exponent is below the GLM's", "[paper]") {
@@ -107,4 +112,45 @@ TEST_CASE("paper study lazy_vs_rich (small): the linearized student fails only w
     if (runs.cell(r, "adapter") == lora && runs.cell(r, "teacher.xi") == "3.0")
       true_error.push_back(std::stod(runs.cell(r, "final_delta_error")));
   CHECK(median(true_error) < 0.01);  // the true student learns the large perturbation
+}
+
+TEST_CASE("paper study scaling_k (small): steps to success grow polynomially in k", "[paper]") {
+  const std::string dir =
+      run_paper("scaling_k", {"study.sweep.base.k=[4,8,16]", "study.seeds=3", "trainer.steps_per_d=2000"});
+  const auto fit = fit_of(dir, "steps_to_success");
+  INFO("k exponent " << fit.slope << " [" << fit.slope_lo << ", " << fit.slope_hi << "], not reached "
+                     << fit.n_not_reached);
+  CHECK(fit.n_used + fit.n_not_reached + fit.n_excluded == 9);  // every run is accounted for
+  CHECK(fit.n_not_reached == 0);
+  REQUIRE(std::isfinite(fit.slope));
+  CHECK(fit.slope > 0.5);  // more neurons, more steps: k^O(1) with a positive exponent
+  CHECK(fit.slope < 4.0);
+}
+
+TEST_CASE("paper study hermite_independence (small): fine-tuning scales about linearly in d for every activation",
+          "[paper]") {
+  const std::string dir = run_paper("hermite_independence", {"study.sweep.base.d=[16,32,64]", "study.seeds=2",
+                                                             "trainer.steps_per_d=1000"});
+  const auto fits = lrlab::study::fits_from_table(lrlab::read_csv(dir + "/fits.csv"));
+  REQUIRE(fits.size() == 9);  // 6 fine-tuned activations, 3 GLMs
+  int fine_tuned = 0;
+  for (const auto& f : fits) {
+    INFO(f.group << ": slope " << f.slope << ", used " << f.n_used << ", not reached " << f.n_not_reached);
+    CHECK(f.n_used + f.n_not_reached + f.n_excluded == 6);  // censored runs are counted, not dropped
+    if (f.group.find("base.zero_base=false") == std::string::npos || !std::isfinite(f.slope)) continue;
+    ++fine_tuned;
+    CHECK(f.slope > 0.5);
+    CHECK(f.slope < 2.2);
+  }
+  CHECK(fine_tuned >= 4);
+  for (const char* act : {"{type: relu}", "{type: tanh}", "{type: hermite, p: 3, normalize: true}"}) {
+    const auto f = fit_of(dir, "steps_to_success", std::string("base.activation=") + act + ", base.zero_base=false");
+    CHECK(f.n_not_reached == 0);
+  }
+  // A run counted as not reached has not learned the teacher at its end either (the criterion is joint).
+  const lrlab::Table runs = lrlab::read_csv(dir + "/runs.csv");
+  for (size_t r = 0; r < runs.rows.size(); ++r)
+    if (runs.cell(r, "steps_to_success").empty())
+      CHECK((std::stod(runs.cell(r, "final_overlap")) < 0.95 ||
+             std::stod(runs.cell(r, "final_delta_error_sym")) > 0.5));
 }
