@@ -151,7 +151,6 @@ std::string safe_name(const std::string& s) {
 
 GnuplotRenderer::GnuplotRenderer(const std::string& plots_dir, const PlotOptions& options, PlotReport& report)
     : plots_(plots_dir), options_(options), report_(report) {
-  report_.terminal = "pngcairo";
   if (options.render) {
     program_ = find_program(options.gnuplot);
     if (program_.empty())
@@ -164,8 +163,9 @@ GnuplotRenderer::GnuplotRenderer(const std::string& plots_dir, const PlotOptions
     std::string list;
     run_program(program_, {"-e", "set terminal"}, ".", list);
     // Prefer cairo's antialiased PNG; plain libgd `png` where gnuplot was built without cairo.
-    if (!has_terminal(list, "pngcairo")) report_.terminal = has_terminal(list, "png") ? "png" : "";
-    if (report_.terminal.empty())
+    if (!has_terminal(list, "pngcairo")) raster_ = has_terminal(list, "png") ? "png" : "";
+    report_.terminal = raster_;
+    if (raster_.empty())
       report_.warnings.push_back("gnuplot has neither the pngcairo nor the png terminal; PNG files will be missing");
     svg_ = has_terminal(list, "svg");
     if (!svg_) report_.warnings.push_back("gnuplot has no svg terminal; SVG files will be missing");
@@ -181,21 +181,20 @@ std::string GnuplotRenderer::header(const std::string& base, const FigureText& t
   if (!gp.empty() && gp.back() != '\n') gp += '\n';
   gp += fmt::format("# Re-render: cd into this folder, then `gnuplot {}.gp`.\n", base);
   // The first output is the PNG; without a raster terminal the plot still goes to SVG and PDF.
-  const std::string raster = report_.terminal.empty() ? "svg" : report_.terminal;
+  const std::string raster = raster_.empty() ? "svg" : raster_;
   gp += fmt::format("set terminal {} size {},{} noenhanced font 'sans,10'\nset output {}\n", raster,
-                    options_.width, options_.height,
-                    gp_quote(base + (report_.terminal.empty() ? ".svg" : ".png")));
+                    options_.width, options_.height, gp_quote(base + (raster_.empty() ? ".svg" : ".png")));
   gp += "set encoding utf8\n";
   if (!text.title.empty()) gp += fmt::format("set title {}\n", gp_quote(text.title));
   gp += fmt::format("set xlabel {}\nset ylabel {}\n", gp_quote(text.xlabel), gp_quote(text.ylabel));
   // The legend goes below the plot: it never hides data, and long series names do not squeeze it.
-  gp += "set grid\nset key below left Left reverse\n";
+  gp += "set grid\nset key below center Left reverse\n";
   return gp;
 }
 
 std::string GnuplotRenderer::footer(const std::string& base) const {
   std::string gp;
-  if (svg_ && !report_.terminal.empty())
+  if (svg_ && !raster_.empty())
     gp += fmt::format("\n# The same plot as SVG.\nset terminal svg size {},{} dynamic noenhanced font 'sans,10'\n"
                       "set output {}\nreplot\n",
                       options_.width, options_.height, gp_quote(base + ".svg"));
@@ -208,10 +207,10 @@ std::string GnuplotRenderer::footer(const std::string& base) const {
 }
 
 void GnuplotRenderer::add(const std::string& base, const std::string& dat, const std::string& gp) {
-  for (const auto& [ext, text] : {std::pair<const char*, const std::string&>{".dat", dat}, {".gp", gp}}) {
-    write_file_atomic(plots_ + "/" + base + ext, text);
-    report_.files.push_back(plots_ + "/" + base + ext);
-  }
+  write_file_atomic(plots_ + "/" + base + ".dat", dat);
+  report_.files.push_back(plots_ + "/" + base + ".dat");
+  write_file_atomic(plots_ + "/" + base + ".gp", gp);
+  report_.files.push_back(plots_ + "/" + base + ".gp");
   queued_.push_back(base);
 }
 

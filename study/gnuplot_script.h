@@ -75,6 +75,7 @@ class GnuplotRenderer {
   PlotOptions options_;
   PlotReport& report_;
   std::string program_;  // resolved gnuplot path; "" when not rendering
+  std::string raster_ = "pngcairo";  // PNG terminal ("" when gnuplot has none: SVG first)
   bool svg_ = true, pdf_ = true;
   std::vector<std::string> queued_;  // base names
 };

@@ -60,16 +60,16 @@ bool needs_exponent(double value) {
 
 }  // namespace
 
-bool use_log_scale(const std::vector<double>& values) {
+bool use_log_scale(const std::vector<double>& values, bool power_law) {
   const std::vector<double> v = finite_sorted(values);
-  return !v.empty() && v.front() > 0 && v.back() / v.front() > kLogSpan;
+  return !v.empty() && v.front() > 0 && (power_law || v.back() / v.front() > kLogSpan);
 }
 
-AxisScale swept_axis(const std::vector<double>& values, std::size_t max_ticks) {
+AxisScale swept_axis(const std::vector<double>& values, bool power_law, std::size_t max_ticks) {
   const std::vector<double> v = finite_sorted(values);
   if (v.empty()) return AxisScale{};
   AxisScale axis;
-  axis.log = use_log_scale(v);
+  axis.log = use_log_scale(v, power_law);
   if (v.size() <= max_ticks || max_ticks < 2) {
     axis.ticks = v;
   } else {
@@ -87,16 +87,16 @@ AxisScale swept_axis(const std::vector<double>& values, std::size_t max_ticks) {
   return axis;
 }
 
-AxisScale data_axis(const std::vector<double>& values) {
+AxisScale data_axis(const std::vector<double>& values, bool power_law) {
   const std::vector<double> v = finite_sorted(values);
   AxisScale axis;
   if (v.empty()) {
     axis.ticks = linear_ticks(0, 1);
     return axis;
   }
-  axis.log = use_log_scale(v);
+  axis.log = use_log_scale(v, power_law);
   if (axis.log) {
-    const double pad = std::pow(v.back() / v.front(), 0.05);
+    const double pad = std::max(1.2, std::pow(v.back() / v.front(), 0.05));
     axis.lo = v.front() / pad;
     axis.hi = v.back() * pad;
     axis.ticks = log_ticks(axis.lo, axis.hi);

@@ -2,7 +2,8 @@
 /// Axis scales, ticks and the one number format of the figures.
 ///
 /// Scale rule: an axis is logarithmic when its values are all positive and span more than a
-/// factor kLogSpan (20), else linear. Step axes of curve plots that span that much use log(1 + step),
+/// factor kLogSpan (20), or are all positive on a figure with a fitted power law (log-log, where
+/// the fit is a straight line), else linear. Step axes of curve plots that span that much use log(1 + step),
 /// so step 0 stays visible at the left edge. Ticks are listed explicitly in the gnuplot script, so
 /// every axis has labelled ticks: at the swept values on an axis of swept values (d = 32, 64, ...),
 /// at powers of ten (with 2 and 5 multiples over short spans) on other log axes, at 1, 2, 5 x 10^k
@@ -26,17 +27,18 @@ struct AxisScale {
   std::vector<double> ticks;  ///< labelled tick positions, increasing, inside [lo, hi]
 };
 
-/// True when the finite values are all positive and max / min > kLogSpan.
-bool use_log_scale(const std::vector<double>& values);
+/// True when the finite values are all positive and max / min > kLogSpan, or when they are all
+/// positive and `power_law` (the axis of a power-law fit, a straight line on log-log axes).
+bool use_log_scale(const std::vector<double>& values, bool power_law = false);
 
 /// The axis of a swept key: its distinct values as ticks (at most `max_ticks`, evenly thinned,
 /// keeping the first and last), log by use_log_scale, the range padded so no point sits on the frame.
-AxisScale swept_axis(const std::vector<double>& values, std::size_t max_ticks = 12);
+AxisScale swept_axis(const std::vector<double>& values, bool power_law = false, std::size_t max_ticks = 12);
 
 /// The axis of measured values (hitting times, losses): log by use_log_scale, range padded by 5%
 /// of the span (in log space on log axes), ticks by log_ticks or linear_ticks. Non-finite values
 /// are ignored; no finite value gives the range [0, 1].
-AxisScale data_axis(const std::vector<double>& values);
+AxisScale data_axis(const std::vector<double>& values, bool power_law = false);
 
 /// The step axis of curve plots: log(1 + step) over [0, max] with ticks 0, 10, 100, ... when the
 /// positive steps span more than kLogSpan, else linear ticks.

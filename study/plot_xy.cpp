@@ -98,14 +98,15 @@ bool add_xy_figure(GnuplotRenderer& renderer, const std::string& base, const Fig
         ys.push_back(y);
       }
   if (xs.empty()) return false;
-  const AxisScale x_axis = swept_axis(xs);
+  const bool power_law = std::any_of(series.begin(), series.end(), fitted);
+  const AxisScale x_axis = swept_axis(xs, power_law);
   // The fitted lines' ends count too, so a line is not cut by the frame.
   const double x_lo = *std::min_element(xs.begin(), xs.end()), x_hi = *std::max_element(xs.begin(), xs.end());
   for (const auto& s : series)
     if (fitted(s))
       for (double x : {x_lo, x_hi})
         if (x > 0) ys.push_back(std::exp(s.fit->intercept) * std::pow(x, s.fit->slope));
-  const AxisScale y_axis = data_axis(ys);
+  const AxisScale y_axis = data_axis(ys, power_law);
 
   const std::string file = gp_quote(base + ".dat");
   std::string dat = fmt::format("# {} against {}: per series the runs that reached, the runs that did not "

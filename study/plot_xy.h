@@ -39,8 +39,9 @@ std::vector<XYSeries> xy_series(const Table& runs, const std::string& dir, const
 /// alone without a fit.
 std::string series_legend(const XYSeries& series);
 
-/// Adds the result figure `base` to `renderer`: the x axis at the swept values (log when they span
-/// more than kLogSpan), the y axis by data_axis over every drawn value, per series its style's
+/// Adds the result figure `base` to `renderer`: the x axis at the swept values, the y axis by
+/// data_axis over every drawn value, both log-log when a series has a fitted power law (else log
+/// when the values span more than kLogSpan), per series its style's
 /// point type for runs and dash type for its line, and one legend entry for censored markers.
 /// Returns false, writing nothing, when no series has a point.
 bool add_xy_figure(GnuplotRenderer& renderer, const std::string& base, const FigureText& text,

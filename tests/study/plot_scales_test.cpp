@@ -21,6 +21,11 @@ TEST_CASE("log scales are chosen by the data's span", "[study][plot]") {
   CHECK_FALSE(use_log_scale({}));
   CHECK(data_axis({0.01, 0.05, 0.4}).log);
   CHECK_FALSE(data_axis({0.5, 0.9, 0.99}).log);
+  // A power-law fit's axes are log-log whenever the values allow it: d = 32 .. 256 spans only 8x.
+  CHECK_FALSE(swept_axis({32, 64, 128, 256}).log);
+  CHECK(swept_axis({32, 64, 128, 256}, true).log);
+  CHECK(use_log_scale({500, 3000}, true));
+  CHECK_FALSE(use_log_scale({0, 3000}, true));
 }
 
 TEST_CASE("swept axes have a labelled tick at every swept value", "[study][plot]") {
@@ -36,7 +41,7 @@ TEST_CASE("swept axes have a labelled tick at every swept value", "[study][plot]
   // Too many values: thinned, keeping both ends.
   std::vector<double> many;
   for (int i = 1; i <= 40; ++i) many.push_back(i);
-  const AxisScale thin = swept_axis(many, 12);
+  const AxisScale thin = swept_axis(many, false, 12);
   CHECK(thin.ticks.size() == 12);
   CHECK(thin.ticks.front() == 1);
   CHECK(thin.ticks.back() == 40);
