@@ -141,7 +141,7 @@ std::vector<double> log_ticks(double lo, double hi) {
   std::vector<double> mantissas = {1};
   if (decades < 0.6)
     mantissas = {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9};
-  else if (decades < 1.5)
+  else if (decades < 2.5)
     mantissas = {1, 2, 5};
   const int stride = std::max(1, static_cast<int>(std::ceil((last - first + 1) / 9.0)));
   std::vector<double> ticks;

@@ -45,7 +45,7 @@ AxisScale data_axis(const std::vector<double>& values, bool power_law = false);
 AxisScale step_axis(const std::vector<double>& steps);
 
 /// Ticks of a log axis over [lo, hi] (0 < lo < hi): powers of ten, with 2 and 5 multiples when the
-/// range spans less than 1.5 decades and with every second (third, ...) power over more than 9.
+/// range spans less than 2.5 decades and with every second (third, ...) power over more than 9.
 std::vector<double> log_ticks(double lo, double hi);
 
 /// Ticks of a linear axis over [lo, hi]: multiples of 1, 2 or 5 x 10^k, about 4 to 8 of them.
