@@ -9,13 +9,14 @@
 #include "framework/csv.h"
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "study/figure_spec.h"
 
 namespace lrlab {
 namespace study {
 
 namespace {
 
-const std::vector<std::string> kStudyKeys = {"sweep", "zip", "seeds", "fit"};
+const std::vector<std::string> kStudyKeys = {"sweep", "zip", "seeds", "fit", "figure"};
 // Guards against a typo such as `seeds: 100000` times a large grid filling the disk with runs.
 constexpr long long kMaxRuns = 10'000'000;
 
@@ -231,7 +232,7 @@ namespace {
 // The study section: null when absent or empty; anything but a mapping is an error.
 ConfigValue read_study_section(const Config& root) {
   const ConfigValue study = root.value("study");
-  if (!study.is_null() && !study.is_map()) root.fail("study", "must be a mapping with keys sweep, zip, seeds, fit");
+  if (!study.is_null() && !study.is_map()) root.fail("study", "must be a mapping with keys sweep, zip, seeds, fit, figure");
   if (root.has("study")) root.child("study");  // records the read, also of an empty section
   return study;
 }
@@ -368,6 +369,7 @@ StudyPlan expand_study(const Config& root) {
   for (const auto& a : zip) plan.swept_keys.push_back(a.key);
   expand_points(root, grid, zip, plan);
   if (has_study && study.has("fit")) read_fits(root, study.at("fit"), plan);
+  if (has_study && study.has("figure")) plan.figure = read_figure_spec(root.child("study"), plan);
   return plan;
 }
 

@@ -22,11 +22,20 @@
 ///   sweep: {base.d: [32, 64, 128], base.zero_base: [false, true]}
 ///   fit: {x: base.d, y: steps_to_overlap_0.95, by: base.zero_base}   # or by: [key, key]
 /// ```
+/// One combined figure of the study's claim may be declared (see study/figure_spec.h):
+///
+/// ```yaml
+/// study:
+///   figure: {x: base.d, y: steps_to_overlap_0.5, by: base.zero_base,
+///            series: {base.zero_base: [fine-tuning, GLM]}, title: "Fine-tuning vs GLM"}
+/// ```
 /// Without `by`, every run enters one fit; when another swept key varies at a fixed x, the fit
 /// pools over it and its result carries a note saying so ("pooled over other swept keys:
 /// teacher.xi").
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,12 +73,29 @@ struct FitSpec {
   std::vector<std::string> by;
 };
 
+/// The combined figure of a study (`study.figure`), drawn into plots/figure.{png,svg,pdf}.
+struct FigureSpec {
+  /// "step" (curves of the metrics in `y`) or a swept key with numeric values (result columns in
+  /// `y` against it, with their fits from fits.csv where the fit's x, y and by match).
+  std::string x;
+  std::vector<std::string> y;   ///< metrics (x = step) or runs.csv columns; one series per y and group
+  std::vector<std::string> by;  ///< swept keys whose value combinations are series (default for step: all)
+  /// Legend names of values: "y" or a `by` key -> value (as in runs.csv) -> name; a series' legend
+  /// joins the names of its y and by values (values without a name are shown as "d = 64").
+  std::map<std::string, std::map<std::string, std::string>> names;
+  std::string title;                ///< figure title ("" : none)
+  std::string xlabel;               ///< x axis label ("" : from the label table)
+  std::string ylabel;               ///< y axis label ("" : from the label table)
+  int n_series = 0;                 ///< number of series the plan gives (y values x `by` combinations)
+};
+
 /// Everything a study will run.
 struct StudyPlan {
   std::vector<std::string> swept_keys;  ///< sweep keys, then zip keys, in document order
   std::vector<SweepPoint> points;       ///< one point when nothing is swept
   std::vector<RunSpec> runs;            ///< points.size() * seeds runs
   std::vector<FitSpec> fits;            ///< requested fits (may be empty)
+  std::optional<FigureSpec> figure;     ///< the study's combined figure, when declared
   int seeds = 1;                        ///< runs per point
   int64_t base_seed = 0;                ///< top-level `seed`
 };

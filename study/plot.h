@@ -1,16 +1,20 @@
 #pragma once
 /// Plots of a study folder, rendered with gnuplot from the CSV results.
 ///
-/// For each metric in curves.csv: the metric against the step, one colour per sweep point, the
-/// median over seeds as a line and the interquartile range as a band. For each fit in fits.csv:
-/// the hitting time against x on log-log axes, one point per run that reached, the fitted line, and
-/// the slope with its interval in the title (fit_<y>_vs_<x>). A fit with `by` gets one figure for
-/// all its groups (fit_<y>_vs_<x>_by_<keys>): one colour per group, its points and fitted line, and
-/// a legend entry "base.zero_base=true: slope 1.02 [0.9, 1.1]".
+/// - `<metric>_curves`: for each metric in curves.csv, the metric against the step, per sweep point
+///   the median over seeds (line with markers) and the interquartile range (band).
+/// - `fit_<y>_vs_<x>[_by_<keys>]`: for each fit spec in fits.csv, y against x with one point per
+///   run, runs that did not reach drawn at the budget as open triangles ("not reached (censored at
+///   budget)"), per group the fitted line with its exponent and interval in the legend.
+/// - `figure`: the study's combined figure when study.yaml declares `study.figure`
+///   (study/figure_spec.h).
 ///
-/// Everything goes to `dir/plots/`: the aggregated data (.dat), the gnuplot scripts (.gp, so users
-/// can restyle and re-render with `cd dir/plots && gnuplot NAME.gp`), and the PNG and SVG images.
-/// Plotting is a convenience: a missing or failing gnuplot is reported as a warning, never thrown.
+/// Every figure has human labels (study/plot_labels.h), ticks at the swept values and log scales
+/// chosen by the data's span (study/plot_scales.h), series that differ in dash and marker as well as
+/// colour, and is written as PNG, SVG and PDF (study/gnuplot_script.h). Everything goes to
+/// `dir/plots/`: the data (.dat), the scripts (.gp, to restyle and re-render with
+/// `cd dir/plots && gnuplot NAME.gp`) and the images. Plotting is a convenience: a missing or
+/// failing gnuplot is reported as a warning, never thrown.
 
 #include <string>
 #include <vector>
@@ -28,7 +32,7 @@ struct PlotOptions {
 
 /// What plot_study did.
 struct PlotReport {
-  std::vector<std::string> files;  ///< paths written (.dat, .gp, .png, .svg)
+  std::vector<std::string> files;  ///< paths written (.dat, .gp, .png, .svg, .pdf)
   std::vector<std::string>
       warnings;          ///< problems that did not stop plotting (missing gnuplot, ...)
   std::string terminal;  ///< raster terminal used ("pngcairo" or "png"; "" if none)
