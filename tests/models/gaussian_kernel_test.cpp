@@ -6,6 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -103,6 +104,7 @@ TEST_CASE("accurate kernel: every quadrature activation against a fine 2-D rule 
           "[kernel][quadrature][accuracy]") {
   const auto acts = quadrature_activations();
   REQUIRE(acts.size() >= 4);  // tanh, sigmoid, gelu, softplus
+  double worst = 0;
   struct G {
     double na, nb;
   };
@@ -117,9 +119,11 @@ TEST_CASE("accurate kernel: every quadrature activation against a fine 2-D rule 
         const double scale = std::sqrt(moments.at(g.na) * moments.at(g.nb));
         const double k = kernel_at(*act, g.na, g.nb, c);
         INFO("kernel " << k << " reference " << ref << " scale " << scale);
-        CHECK(std::abs(k - ref) <= 2e-15 * scale);
+        CHECK(std::abs(k - ref) <= 1e-14 * scale);
+        worst = std::max(worst, std::abs(k - ref) / scale);
       }
   }
+  WARN("largest kernel error over the geometries: " << worst << " of the kernel's scale");
 }
 
 TEST_CASE("accurate kernel: the old 40-node Gauss-Hermite rule is far off where the new one is not",
