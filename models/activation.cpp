@@ -11,6 +11,7 @@
 #include "framework/error.h"
 #include "models/activation_registry.h"
 #include "models/activations/common.h"
+#include "models/gaussian_kernel.h"
 
 namespace lrlab::models {
 
@@ -151,7 +152,7 @@ at::Tensor to_tensor(const std::vector<double>& values, const at::TensorOptions&
 }  // namespace
 
 at::Tensor Activation::kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::Tensor& sab) const {
-  return gauss_hermite_expectation(*this, saa, sbb, sab, quadrature_nodes_);
+  return series_or_direct_kernel(*this, saa, sbb, sab);
 }
 
 // 2-D Gauss-Hermite quadrature of E[sigma(z1) sigma(z2)], (z1, z2) ~ N(0, [[saa, sab], [sab, sbb]]).

@@ -27,8 +27,10 @@ class Activation {
   /// sigma'(z), elementwise (for ReLU: 1[z > 0]).
   virtual at::Tensor derivative(const at::Tensor& z) const = 0;
   /// K from saa = |a|^2, sbb = |b|^2, sab = <a, b> (broadcasting tensors of equal dtype/device).
-  /// The default is 2-D Gauss-Hermite quadrature on the covariance [[saa, sab], [sab, sbb]];
-  /// activations with a closed form (relu, erf, hermite) override it. Never NaN for zero vectors.
+  /// The default is series_or_direct_kernel (models/gaussian_kernel.h): the Hermite series where
+  /// |rho| <= 0.7, an adaptive 2-D rule elsewhere, within about 1e-15 of the kernel's scale for norms
+  /// up to 64; activations with a closed form (relu, erf, hermite) override it. Never NaN for zero
+  /// vectors.
   virtual at::Tensor kernel(const at::Tensor& saa, const at::Tensor& sbb, const at::Tensor& sab) const;
   /// True when this activation provides the scalar CPU kernel `cpu_values` (used by the fast
   /// online-SGD path; every built-in one does). Default: false.
@@ -39,7 +41,9 @@ class Activation {
   virtual void cpu_values(const double* z, double* v, double* dv, int64_t n) const;
   /// True when `kernel` is a closed form (exact); false when it is quadrature.
   virtual bool kernel_is_exact() const { return false; }
-  /// Number of Gauss-Hermite nodes per dimension used by the quadrature kernel.
+  /// The `quadrature_nodes` option: nodes per dimension of gauss_hermite_expectation when a caller asks
+  /// for it. The kernel no longer uses it (issue 12: its rules are chosen for accuracy, not by the
+  /// user); it is still accepted so that existing configs load.
   int quadrature_nodes() const { return quadrature_nodes_; }
   /// Sets the quadrature node count (>= 2).
   void set_quadrature_nodes(int n) { quadrature_nodes_ = n; }

@@ -33,6 +33,14 @@ at::Tensor weighted_sum(const at::Tensor& w, const at::Tensor& m) { return (w * 
 
 at::Tensor to_f64(const at::Tensor& t) { return t.to(at::kDouble); }
 
+/// L = excess + tau^2 / 2 with the excess clamped at 0. The excess is E[(f_student - f*)^2] / 2 >= 0, but
+/// it is computed as a sum of O(1) kernel terms that cancel near the teacher, where rounding leaves it a
+/// few 1e-18 below 0 (-4.3e-18 reported in issue 12); a negative squared error would mislead a log plot
+/// or a threshold, so it reads 0. The clamp's gradient is 0 there (the true gradient is ~1e-18 too).
+at::Tensor loss_from_excess(const at::Tensor& excess, const at::Tensor& tau) {
+  return at::clamp_min(excess, 0.0) + 0.5 * tau * tau;
+}
+
 }  // namespace
 
 at::Tensor kernel_matrix(const Activation& act, const at::Tensor& a, const at::Tensor& b) {
@@ -50,7 +58,7 @@ at::Tensor population_loss(const Activation& act, const at::Tensor& lam, const a
   const at::Tensor kqp = kernel_matrix(act, q, p);            // K(q_i, p_j) [R,k,k]
   // Combined entrywise before summing: the four terms cancel entry by entry near the teacher.
   const at::Tensor diff = kqq + kpp - kqp - kqp.transpose(1, 2);
-  return 0.5 * weighted_sum(outer(lam), diff) + 0.5 * tau * tau;
+  return loss_from_excess(0.5 * weighted_sum(outer(lam), diff), tau);
 }
 
 // Hand-derived chain rule from the Gram entries to the rows (shapes per replica; R is a batch axis).
@@ -98,7 +106,7 @@ RowGradient population_loss_row_gradient(const Activation& act, const at::Tensor
     const at::Tensor kpp = act.kernel(spp.saa, spp.sbb, spp.sab);
     const at::Tensor diff = kqq.detach() + kpp - kqp.detach() - kqp.detach().transpose(1, 2);
     const at::Tensor tau64 = to_f64(tau);
-    loss = 0.5 * weighted_sum(ll, diff) + 0.5 * tau64 * tau64;
+    loss = loss_from_excess(0.5 * weighted_sum(ll, diff), tau64);
   }
   return {loss, grad};
 }
@@ -147,8 +155,8 @@ KernelPartials kernel_partials(const Activation& act, const at::Tensor& saa, con
   return out;
 }
 
-/// sigma'(z), or sigma'(z) z, as an activation: its "kernel" at coincident arguments (saa = sbb = sab = s)
-/// by Gauss-Hermite quadrature is the 1-D expectation E[sigma'(z)^2] or E[sigma'(z)^2 z^2], z ~ N(0, s).
+/// sigma'(z), or sigma'(z) z, as an activation: its (default, quadrature) kernel at coincident arguments
+/// (saa = sbb = sab = s) is the 1-D expectation E[sigma'(z)^2] or E[sigma'(z)^2 z^2], z ~ N(0, s).
 class DerivativeAsActivation : public Activation {
  public:
   DerivativeAsActivation(const Activation& act, bool times_z) : act_(act), times_z_(times_z) {}
@@ -198,8 +206,8 @@ std::string linearized_degeneracy(const at::Tensor& w) {
 //       = K_ab va_i va_j + K_ac va_i c2_ij + K_bc c1_ij va_j + K_cc c1_ij c2_ij + K_c dd_ij     (i != j)
 //   E[sigma'(a_i)^2 b_i^2] = |D_i|^2 Q0_i + (<D_i, w_i>^2 / s_i) (Q2_i - Q0_i)                   (i = j)
 //       (b_i = alpha a_i + e with e independent of a_i; s_i = |w_i|^2, Q0_i = E[sigma'(z)^2],
-//        Q2_i = E[sigma'(z)^2 z^2] / s_i, z ~ N(0, s_i), by 1-D Gauss-Hermite quadrature with an even
-//        node count, exact for ReLU; the i = j second derivatives of K are singular for ReLU, so the
+//        Q2_i = E[sigma'(z)^2 z^2] / s_i, z ~ N(0, s_i), by the kernel's graded quadrature at
+//        coincident arguments, exact for ReLU; the i = j second derivatives of K are singular for ReLU, so the
 //        diagonal is not taken from them)
 //   E[sigma'(a_i) b_i sigma(<p_j, x>)] = d/deps K(w_i + eps D_i, p_j) = KP_a va_i + KP_c dp_ij.
 // So L(D) = L(0) + 1/2 sum_ij lam_i lam_j (first + mixed)_ij + 1/2 sum_i lam_i^2 diag_i
@@ -235,12 +243,13 @@ LinearizedPopulation::LinearizedPopulation(const Activation& act, const at::Tens
   const SelfGram gp = self_gram(p_);
   const at::Tensor kpp = act.kernel(gp.saa, gp.sbb, gp.sab);
   const at::Tensor tau64 = to_f64(tau);
-  const_ = 0.5 * weighted_sum(ll_, ww.k + kpp - wp.k - wp.k.transpose(1, 2)) + 0.5 * tau64 * tau64;
+  const_ = 0.5 * weighted_sum(ll_, ww.k + kpp - wp.k - wp.k.transpose(1, 2));  // the excess at D = 0
+  tau_ = tau64;
 
   s_ = at::diagonal(gw.sab, 0, 1, 2).clone();  // [R,k]
-  const int n = act.quadrature_nodes() + act.quadrature_nodes() % 2;  // even: no node at 0 (ReLU exact)
-  q0_ = gauss_hermite_expectation(DerivativeAsActivation(act, false), s_, s_, s_, n);
-  q2_ = gauss_hermite_expectation(DerivativeAsActivation(act, true), s_, s_, s_, n) / s_;
+  // The accurate kernel at coincident arguments (its graded rule has no node at 0: exact for ReLU's step).
+  q0_ = DerivativeAsActivation(act, false).kernel(s_, s_, s_);
+  q2_ = DerivativeAsActivation(act, true).kernel(s_, s_, s_) / s_;
   for (const at::Tensor* t : {&ka_, &kb_, &kc_, &kab_, &kac_, &kbc_, &kcc_, &kco_, &pa_, &pc_, &q0_, &q2_, &const_})
     if (!at::isfinite(*t).all().item<bool>())
       throw Error("population loss: non-finite kernel derivatives at the base rows (linearized student)");
@@ -259,7 +268,7 @@ at::Tensor LinearizedPopulation::loss(const at::Tensor& delta) const {
   const at::Tensor diag = (dm * dm).sum(-1) * q0_ + wd.pow(2) / s_ * (q2_ - q0_);  // [R,k]
   const at::Tensor student = weighted_sum(ll_, first + mixed) + (lam2_ * diag).sum(-1);
   const at::Tensor cross = weighted_sum(ll_, pa_ * vi + pc_ * dp);
-  return const_ + 0.5 * student - cross;
+  return loss_from_excess(const_ + 0.5 * student - cross, tau_);
 }
 
 std::string population_loss_unavailable_reason(const Model& model) {
@@ -327,7 +336,7 @@ at::Tensor PopulationObjective::loss(const Model& model) const {
   const SelfGram sq = self_gram(q64);
   const at::Tensor kqq = act.kernel(sq.saa, sq.sbb, sq.sab);  // [R,k,k]
   const at::Tensor kqp = kernel_matrix(act, q64, p_);         // [R,k,k]
-  return 0.5 * weighted_sum(outer(lam_), kqq + kpp_ - kqp - kqp.transpose(1, 2)) + 0.5 * tau_ * tau_;
+  return loss_from_excess(0.5 * weighted_sum(outer(lam_), kqq + kpp_ - kqp - kqp.transpose(1, 2)), tau_);
 }
 
 at::Tensor PopulationObjective::gradients(Model& model, PopulationGradPath path) const {

@@ -6,11 +6,13 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "study/censored_fit.h"
 #include "study/runs_table.h"
 
 namespace lrlab {
@@ -158,13 +160,31 @@ std::string fit_group_label(const Table& runs, const std::vector<std::string>& b
 
 namespace {
 
-// One power-law fit over the rows `rows` of `runs` (one group of fit_from_runs).
+// One row's x and y cells (y absent: not reached), parsed with errors that name the run and column.
+struct RowCells {
+  double x = kNaN;
+  std::optional<double> y;
+  std::string where;  // "runs table, run p000_s01"
+};
+
+RowCells read_row(const Table& runs, const FitSpec& spec, std::size_t r) {
+  const auto& row = runs.rows[r];
+  const int rc = runs.find_column("run");
+  RowCells out;
+  out.where = fmt::format("runs table, run {}", rc >= 0 ? row[static_cast<std::size_t>(rc)] : std::to_string(r));
+  const auto xv = parse_number(row[static_cast<std::size_t>(runs.column_index(spec.x))], out.where + ", column " + spec.x);
+  if (!xv) throw Error(fmt::format("{}: column {} is empty (it is the fit's x)", out.where, spec.x));
+  out.x = *xv;
+  out.y = parse_number(row[static_cast<std::size_t>(runs.column_index(spec.y))], out.where + ", column " + spec.y);
+  return out;
+}
+
+bool loggable(double v) { return std::isfinite(v) && v > 0; }
+
+// One least-squares power-law fit over the rows `rows` of `runs` (one group of fit_from_runs).
 FitResult fit_rows(const Table& runs, const FitSpec& spec, const std::vector<std::size_t>& rows,
                    int bootstrap, uint64_t rng_seed) {
-  const int xc = runs.column_index(spec.x);
-  const int yc = runs.column_index(spec.y);
   const int sc = runs.find_column("seed");
-  const int rc = runs.find_column("run");
 
   std::vector<double> xs, ys;
   std::vector<int> groups;
@@ -172,24 +192,19 @@ FitResult fit_rows(const Table& runs, const FitSpec& spec, const std::vector<std
   std::map<double, int> not_reached;
   int excluded = 0;
   for (std::size_t r : rows) {
-    const auto& row = runs.rows[r];
-    const std::string where = fmt::format(
-        "runs table, run {}", rc >= 0 ? row[static_cast<std::size_t>(rc)] : std::to_string(r));
-    const auto xv = parse_number(row[static_cast<std::size_t>(xc)], where + ", column " + spec.x);
-    if (!xv) throw Error(fmt::format("{}: column {} is empty (it is the fit's x)", where, spec.x));
-    const auto yv = parse_number(row[static_cast<std::size_t>(yc)], where + ", column " + spec.y);
-    if (!yv) {
-      ++not_reached[*xv];
+    const RowCells cells = read_row(runs, spec, r);
+    if (!cells.y) {
+      ++not_reached[cells.x];
       continue;
     }
-    if (!(std::isfinite(*yv) && *yv > 0 && std::isfinite(*xv) && *xv > 0)) {
+    if (!(loggable(*cells.y) && loggable(cells.x))) {
       ++excluded;
       continue;
     }
-    xs.push_back(*xv);
-    ys.push_back(*yv);
+    xs.push_back(cells.x);
+    ys.push_back(*cells.y);
     if (sc >= 0) {
-      const std::string& seed = row[static_cast<std::size_t>(sc)];
+      const std::string& seed = runs.rows[r][static_cast<std::size_t>(sc)];
       auto it = group_of_seed.emplace(seed, static_cast<int>(group_of_seed.size())).first;
       groups.push_back(it->second);
     }
@@ -213,6 +228,62 @@ FitResult fit_rows(const Table& runs, const FitSpec& spec, const std::vector<std
     result.not_reached_by_x.push_back(kv);
     result.n_not_reached += kv.second;
   }
+  return result;
+}
+
+// One censored (log-normal AFT) fit over the rows `rows`: a run that did not reach is censored at
+// its `steps` (the steps it trained: its budget, since an early-stopped run stops only once it has
+// reached every threshold); a diverged run that had not reached is left out (it stopped for another
+// reason, so its steps say nothing about when it would have reached); one that reached before it
+// diverged keeps its observed hitting time.
+FitResult fit_rows_censored(const Table& runs, const FitSpec& spec, const std::vector<std::size_t>& rows,
+                            int bootstrap, uint64_t rng_seed) {
+  const int status = runs.find_column("status");
+  const int steps = runs.find_column("steps");
+  std::vector<double> xs, ts;
+  std::vector<bool> reached;
+  int excluded = 0, diverged = 0;
+  for (std::size_t r : rows) {
+    const RowCells cells = read_row(runs, spec, r);
+    std::optional<double> t = cells.y;
+    if (!t && status >= 0 && runs.rows[r][static_cast<std::size_t>(status)] == "diverged") {
+      ++diverged;
+      continue;
+    }
+    if (!t) {
+      if (steps < 0)
+        throw Error(fmt::format("{}: a censored fit of {} needs the steps column (the censoring time of a run "
+                                "that did not reach); use method: least_squares",
+                                cells.where, spec.y));
+      t = parse_number(runs.rows[r][static_cast<std::size_t>(steps)], cells.where + ", column steps");
+      if (!t) throw Error(fmt::format("{}: column steps is empty (the censoring time)", cells.where));
+    }
+    if (!(loggable(*t) && loggable(cells.x))) {
+      ++excluded;
+      continue;
+    }
+    xs.push_back(cells.x);
+    ts.push_back(*t);
+    reached.push_back(cells.y.has_value());
+  }
+  const CensoredFit c = censored_aft_fit(xs, ts, reached, bootstrap, rng_seed);
+  FitResult result;
+  result.method = "censored";
+  result.x = spec.x;
+  result.y = spec.y;
+  result.slope = c.slope;
+  result.intercept = c.intercept;
+  result.sigma = c.sigma;
+  result.slope_lo = c.slope_lo;
+  result.slope_hi = c.slope_hi;
+  result.n_used = c.n_used;
+  result.n_censored = result.n_not_reached = c.n_censored;
+  result.censored_by_x = result.not_reached_by_x = c.censored_by_x;
+  result.n_excluded = excluded;
+  result.n_diverged = diverged;
+  result.bootstrap_used = c.bootstrap_used;
+  result.resampled = c.bootstrap_used > 0 ? "runs within x" : "none";
+  result.note = c.note.empty() || std::isfinite(c.slope) ? c.note : "no fit: " + c.note;
   return result;
 }
 
@@ -260,7 +331,8 @@ std::vector<FitResult> fit_from_runs(const Table& runs, const FitSpec& spec, int
   std::vector<FitResult> out;
   for (const auto& label : order) {
     const std::vector<std::size_t>& rows = rows_of[label];
-    FitResult result = fit_rows(runs, spec, rows, bootstrap, rng_seed);
+    FitResult result = spec.method == "least_squares" ? fit_rows(runs, spec, rows, bootstrap, rng_seed)
+                                                      : fit_rows_censored(runs, spec, rows, bootstrap, rng_seed);
     result.by = spec.by;
     result.group = label;
     const std::vector<std::string> pooled = pooled_keys(runs, spec, rows);

@@ -36,17 +36,28 @@ struct FitResult {
   std::vector<std::string> by;
   /// This fit's group, "base.zero_base=true" (see fit_group_label); "" when there is no `by`.
   std::string group;
-  double slope = kNaN;      ///< least-squares slope of log y on log x (the exponent)
-  double intercept = kNaN;  ///< intercept of the log-log line: y ~ exp(intercept) * x^slope
-  double r2 = kNaN;         ///< coefficient of determination of the log-log fit
+  /// "least_squares" (log y on log x over the runs that reached) or "censored" (log-normal AFT maximum
+  /// likelihood, runs that did not reach right-censored at their steps; see study/censored_fit.h).
+  std::string method = "least_squares";
+  double slope = kNaN;      ///< slope of log y on log x (the exponent)
+  double intercept = kNaN;  ///< intercept of the log-log line: y ~ exp(intercept) * x^slope (censored: median)
+  double r2 = kNaN;         ///< coefficient of determination of the log-log fit (NaN for a censored fit)
+  double sigma = kNaN;      ///< censored fit: standard deviation of the noise on log y (NaN otherwise)
   double slope_lo = kNaN;   ///< 2.5% bootstrap percentile of the slope
   double slope_hi = kNaN;   ///< 97.5% bootstrap percentile of the slope
-  int n_used = 0;           ///< points (runs) in the fit
-  int n_not_reached = 0;    ///< runs whose y cell was empty (threshold not reached)
+  int n_used = 0;           ///< points (runs) in the fit (censored fit: reached + censored)
+  /// Runs whose y cell was empty (threshold not reached). Least squares: left out (diverged runs
+  /// included); censored fit: the censored runs, which are in the fit (diverged runs are not).
+  int n_not_reached = 0;
+  int n_censored = 0;       ///< censored fit: runs in the fit censored at their steps (0 for least squares)
+  int n_diverged = 0;       ///< censored fit: diverged runs without y, left out (no censoring time)
   int n_excluded = 0;       ///< runs with a y that a log cannot take (<= 0 or not finite)
   /// (x value, runs not reached at that x), in increasing x; only x values with some not reached.
   std::vector<std::pair<double, int>> not_reached_by_x;
-  std::string resampled;   ///< "seeds", "points within x", or "none" (no interval possible)
+  /// Censored fit: (x value, censored runs at that x), in increasing x; only x values with some.
+  std::vector<std::pair<double, int>> censored_by_x;
+  /// "seeds", "points within x" (least squares), "runs within x" (censored), or "none" (no interval).
+  std::string resampled;
   int bootstrap_used = 0;  ///< resamples that produced a slope (those with >= 2 distinct x)
   /// Why there is no fit (e.g. "fewer than 2 distinct x reached") and warnings such as
   /// "pooled over other swept keys: teacher.xi", joined by "; "; "" for a clean fit.
@@ -65,11 +76,15 @@ FitResult fit_power_law(const std::vector<double>& x, const std::vector<double>&
 
 /// Fits `spec.y` against `spec.x` over the rows of runs.csv, one fit per combination of the
 /// `spec.by` columns' values present in the table (in order of first appearance; exactly one fit,
-/// with group "", when `spec.by` is empty; none for an empty table with `by`). Within a fit, rows
-/// sharing a `seed` cell are resampled together. Rows with an empty y cell did not reach the
-/// threshold: they are left out and counted (per x and in total). A fit that cannot be made (fewer
-/// than 2 distinct x reached) is returned with NaN numbers and `note` set, not thrown: it is an
-/// outcome of the study. When another swept column (swept_columns) takes more than one value at
+/// with group "", when `spec.by` is empty; none for an empty table with `by`).
+/// `spec.method` "censored": rows with status "diverged" and an empty y cell are left out
+/// (n_diverged); any other row with an empty y cell did not reach within its budget and is
+/// right-censored at its `steps` cell (the column must exist); censored_aft_fit fits the rest, its bootstrap resampling runs within each x.
+/// `spec.method` "least_squares": rows with an empty y cell are left out and counted (per x and in
+/// total); rows sharing a `seed` cell are resampled together.
+/// Either way rows whose y (or censoring time) a log cannot take are left out (n_excluded), and a fit
+/// that cannot be made (too few distinct x reached) is returned with NaN numbers and `note` set, not
+/// thrown: it is an outcome of the study. When another swept column (swept_columns) takes more than one value at
 /// the same x within a fit, `note` names it ("pooled over other swept keys: teacher.xi"). Every
 /// group uses the same `rng_seed`. Throws lrlab::Error for a missing column or a non-numeric cell.
 std::vector<FitResult> fit_from_runs(const Table& runs, const FitSpec& spec, int bootstrap = 1000,

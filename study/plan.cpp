@@ -171,13 +171,18 @@ FitSpec read_fit(const Config& study_view, const ConfigValue& node, const std::s
   const bool single = where == "fit";
   FitSpec spec;
   for (const std::string& key : node.keys()) {
-    if (key != "x" && key != "y" && key != "by")
-      study_view.fail("fit", fmt::format("{}: unknown key '{}'; valid keys: x, y, by", where, key));
+    if (key != "x" && key != "y" && key != "by" && key != "method")
+      study_view.fail("fit", fmt::format("{}: unknown key '{}'; valid keys: x, y, by, method", where, key));
     if (key == "by") continue;
     if (!node.at(key).is_scalar())
       study_view.fail("fit", fmt::format("{}.{} must be a single name", where, key));
-    (key == "x" ? spec.x : spec.y) = node.at(key).scalar();
+    (key == "x" ? spec.x : key == "y" ? spec.y : spec.method) = node.at(key).scalar();
   }
+  if (spec.method != "censored" && spec.method != "least_squares")
+    fail_fit(study_view, single, "method",
+             fmt::format("{}.method: unknown method '{}'; valid: censored (the default: runs that did not "
+                         "reach are right-censored at their steps), least_squares (only the runs that reached)",
+                         where, spec.method));
   if (spec.x.empty() || spec.y.empty())
     study_view.fail("fit", fmt::format("{} needs both x (a swept key) and y (a result column, e.g. "
                                        "steps_to_overlap_0.95)",

@@ -71,6 +71,10 @@ struct FitSpec {
   /// Swept keys (other than x) whose value combinations each get their own fit, e.g.
   /// {"base.zero_base"}; empty (the default): one fit over all runs.
   std::vector<std::string> by;
+  /// "censored" (the default): a log-normal accelerated-failure-time fit by maximum likelihood in which
+  /// a run that did not reach is right-censored at its `steps`; "least_squares": the uncensored
+  /// least-squares fit of log y on log x over the runs that reached (biased low under censoring).
+  std::string method = "censored";
 };
 
 /// The combined figure of a study (`study.figure`), drawn into plots/figure.{png,svg,pdf}.

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 
 #include "framework/atomic_file.h"
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "study/censored_fit.h"
 #include "study/runs_table.h"
 
 namespace lrlab {
@@ -44,6 +46,20 @@ std::vector<std::string> split_list(const std::string& text, char separator) {
 double number_or_nan(const std::string& text, const std::string& where) {
   auto v = parse_number(text, where);
   return v ? *v : kNaN;
+}
+
+// The inverse of by_x_text(..., ":", ";"): "64:1;128:2" -> {(64, 1), (128, 2)}.
+std::vector<std::pair<double, int>> by_x_from_text(const std::string& text, const std::string& where) {
+  std::vector<std::pair<double, int>> out;
+  for (const std::string& item : split_list(text, ';')) {
+    const std::vector<std::string> parts = split_list(item, ':');
+    if (parts.size() != 2) throw Error(fmt::format("{}: '{}' is not x:count", where, item));
+    const auto x = parse_number(parts[0], where);
+    const auto n = parse_number(parts[1], where);
+    if (!x || !n) throw Error(fmt::format("{}: '{}' is not x:count", where, item));
+    out.emplace_back(*x, static_cast<int>(*n));
+  }
+  return out;
 }
 
 // An aligned Markdown table: every column padded to its widest cell, so it reads in a terminal.
@@ -85,8 +101,10 @@ std::string points_table(const Summary& s) {
     header.push_back(h);
     right.push_back(true);
   }
-  for (const auto& c : s.result_columns) {
-    header.push_back(c);
+  for (std::size_t i = 0; i < s.result_columns.size(); ++i) {
+    bool km = false;
+    for (const auto& p : s.points) km = km || p.columns[i].kaplan_meier;
+    header.push_back(km ? s.result_columns[i] + ", median (KM)" : s.result_columns[i]);
     right.push_back(false);
   }
   std::vector<std::vector<std::string>> rows;
@@ -96,10 +114,12 @@ std::string points_table(const Summary& s) {
     row.push_back(std::to_string(p.runs));
     row.push_back(std::to_string(p.diverged));
     for (const auto& c : p.columns) {
-      std::string cell = c.count == 0
-                             ? (c.hitting_time ? "not reached" : "-")
-                             : fmt::format("{} [{}, {}]", show(c.median), show(c.q25), show(c.q75));
+      // A Kaplan-Meier quantile beyond every budget is only known to exceed the largest censoring time.
+      auto km_show = [&](double v) { return std::isnan(v) && c.kaplan_meier ? ">" + show(c.censored_at) : show(v); };
+      std::string cell = c.count == 0 ? (c.hitting_time ? "not reached" : "-")
+                                      : fmt::format("{} [{}, {}]", km_show(c.median), km_show(c.q25), km_show(c.q75));
       if (c.hitting_time) cell += fmt::format(" {}/{}", c.count, c.total);
+      if (c.kaplan_meier && c.count > 0) cell += " KM";
       row.push_back(cell);
     }
     rows.push_back(row);
@@ -107,10 +127,11 @@ std::string points_table(const Summary& s) {
   return aligned_table(header, rows, right);
 }
 
-std::string not_reached_text(const FitResult& f, const std::string& inner, const std::string& sep) {
+// "64:1;128:2" (inner ":", sep ";") from (x, count) pairs.
+std::string by_x_text(const std::vector<std::pair<double, int>>& by_x, const std::string& inner,
+                      const std::string& sep) {
   std::string out;
-  for (const auto& kv : f.not_reached_by_x)
-    out += (out.empty() ? "" : sep) + show(kv.first) + inner + std::to_string(kv.second);
+  for (const auto& kv : by_x) out += (out.empty() ? "" : sep) + show(kv.first) + inner + std::to_string(kv.second);
   return out;
 }
 
@@ -118,9 +139,9 @@ std::string not_reached_text(const FitResult& f, const std::string& inner, const
 std::string fits_text_table(const std::vector<FitResult>& fits) {
   bool grouped = false;
   for (const auto& f : fits) grouped = grouped || !f.group.empty();
-  std::vector<std::string> header = {"y",  "x",      "slope",       "95% interval",
+  std::vector<std::string> header = {"y",  "x",      "method", "slope",       "95% interval",
                                      "r2", "n used", "not reached", "note"};
-  std::vector<bool> right = {false, false, true, false, true, true, false, false};
+  std::vector<bool> right = {false, false, false, true, false, true, true, false, false};
   if (grouped) {
     header.insert(header.begin() + 2, "group");
     right.insert(right.begin() + 2, false);
@@ -130,19 +151,23 @@ std::string fits_text_table(const std::vector<FitResult>& fits) {
     std::string interval =
         std::isnan(f.slope_lo) ? "none" : fmt::format("[{:.3f}, {:.3f}]", f.slope_lo, f.slope_hi);
     std::string nr = std::to_string(f.n_not_reached);
-    if (!f.not_reached_by_x.empty()) nr += " (" + not_reached_text(f, ": ", ", ") + ")";
+    if (f.method == "censored") nr += " censored";
+    if (!f.not_reached_by_x.empty()) nr += " (" + by_x_text(f.not_reached_by_x, ": ", ", ") + ")";
     std::string note = f.note;
     if (f.n_excluded > 0)
       note +=
           (note.empty() ? "" : "; ") + fmt::format("{} runs with y <= 0 left out", f.n_excluded);
-    if (std::isfinite(f.slope) && f.n_excluded == 0 && f.resampled != "seeds" &&
+    if (std::isfinite(f.slope) && f.n_excluded == 0 && f.resampled != "seeds" && f.resampled != "runs within x" &&
         !f.resampled.empty())
       note += (note.empty() ? "" : "; ") + ("interval resamples " + f.resampled);
+    if (f.n_diverged > 0)
+      note += (note.empty() ? "" : "; ") + fmt::format("{} diverged runs left out", f.n_diverged);
     std::vector<std::string> row = {f.y,
                                     f.x,
+                                    f.method,
                                     std::isnan(f.slope) ? "nan" : fmt::format("{:.3f}", f.slope),
                                     interval,
-                                    std::isnan(f.r2) ? "nan" : fmt::format("{:.3f}", f.r2),
+                                    f.method == "censored" ? "-" : std::isnan(f.r2) ? "nan" : fmt::format("{:.3f}", f.r2),
                                     std::to_string(f.n_used),
                                     nr,
                                     note};
@@ -150,6 +175,56 @@ std::string fits_text_table(const std::vector<FitResult>& fits) {
     rows.push_back(std::move(row));
   }
   return aligned_table(header, rows, right);
+}
+
+// The statistics of column `c` over the rows `rows` of one point. A hitting-time column with runs
+// that did not reach (and did not diverge) gets Kaplan-Meier quantiles, those runs censored at their
+// `steps`; otherwise plain quantiles of the non-empty cells.
+ColumnStats column_stats(const Table& runs, const std::vector<std::size_t>& rows, const std::string& c) {
+  const auto ci = static_cast<std::size_t>(runs.column_index(c));
+  const int rc = runs.find_column("run");
+  const int sc = runs.find_column("status");
+  const int steps = runs.find_column("steps");
+  ColumnStats st;
+  st.column = c;
+  st.hitting_time = is_hitting_time_column(c);
+  st.total = static_cast<int>(rows.size());
+  std::vector<double> values, times;
+  std::vector<bool> reached;
+  for (std::size_t r : rows) {
+    const std::string run = rc >= 0 ? runs.rows[r][static_cast<std::size_t>(rc)] : std::to_string(r);
+    const std::string where = fmt::format("runs table, run {}, column {}", run, c);
+    const auto v = parse_number(runs.rows[r][ci], where);
+    if (v) values.push_back(*v);
+    if (!st.hitting_time || steps < 0) continue;
+    if (!v && sc >= 0 && runs.rows[r][static_cast<std::size_t>(sc)] == "diverged") continue;
+    const auto t = v ? v : parse_number(runs.rows[r][static_cast<std::size_t>(steps)],
+                                        fmt::format("runs table, run {}, column steps", run));
+    // A time of 0 (reached at the first record) is still a time; Kaplan-Meier needs t > 0, so it is
+    // kept at the smallest positive double (the order of the times is all that matters).
+    if (t) times.push_back(std::max(*t, std::numeric_limits<double>::min()));
+    if (t) reached.push_back(v.has_value());
+    if (t && !v) {
+      ++st.censored;
+      st.censored_at = std::isnan(st.censored_at) ? *t : std::max(st.censored_at, *t);
+    }
+  }
+  st.count = static_cast<int>(values.size());
+  st.kaplan_meier = st.censored > 0;
+  if (st.kaplan_meier) {
+    const KaplanMeierSummary km = kaplan_meier_summary(times, reached);
+    st.median = km.median;
+    st.q25 = km.q25;
+    st.q75 = km.q75;
+    // Kaplan-Meier's quantiles are event times: a time of 0 comes back as the stand-in above.
+    for (double* q : {&st.median, &st.q25, &st.q75})
+      if (*q == std::numeric_limits<double>::min()) *q = 0.0;
+  } else {
+    st.median = quantile(values, 0.5);
+    st.q25 = quantile(values, 0.25);
+    st.q75 = quantile(values, 0.75);
+  }
+  return st;
 }
 
 }  // namespace
@@ -163,7 +238,6 @@ Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int 
 
   const int pc = runs.column_index("point");
   const int sc = runs.find_column("status");
-  const int rc = runs.find_column("run");
 
   // Rows of each point, in increasing point index (numeric when the cells are numbers).
   std::vector<std::string> order;
@@ -195,25 +269,7 @@ Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int 
     if (sc >= 0)
       for (std::size_t r : rows)
         if (runs.rows[r][static_cast<std::size_t>(sc)] == "diverged") ++ps.diverged;
-    for (const auto& c : summary.result_columns) {
-      const auto ci = static_cast<std::size_t>(runs.column_index(c));
-      ColumnStats st;
-      st.column = c;
-      st.hitting_time = is_hitting_time_column(c);
-      st.total = ps.runs;
-      std::vector<double> values;
-      for (std::size_t r : rows) {
-        const std::string where = fmt::format(
-            "runs table, run {}, column {}",
-            rc >= 0 ? runs.rows[r][static_cast<std::size_t>(rc)] : std::to_string(r), c);
-        if (auto v = parse_number(runs.rows[r][ci], where)) values.push_back(*v);
-      }
-      st.count = static_cast<int>(values.size());
-      st.median = quantile(values, 0.5);
-      st.q25 = quantile(values, 0.25);
-      st.q75 = quantile(values, 0.75);
-      ps.columns.push_back(st);
-    }
+    for (const auto& c : summary.result_columns) ps.columns.push_back(column_stats(runs, rows, c));
     summary.points.push_back(std::move(ps));
   }
 
@@ -227,7 +283,7 @@ Table summary_table(const Summary& summary) {
   Table t;
   t.columns = {"point"};
   for (const auto& k : summary.swept_keys) t.columns.push_back(k);
-  for (const char* c : {"runs", "diverged", "column", "n", "median", "q25", "q75"})
+  for (const char* c : {"runs", "diverged", "column", "n", "median", "q25", "q75", "censored", "estimator"})
     t.columns.push_back(c);
   for (const auto& p : summary.points) {
     for (const auto& c : p.columns) {
@@ -240,6 +296,8 @@ Table summary_table(const Summary& summary) {
       row.push_back(cell_number(c.median));
       row.push_back(cell_number(c.q25));
       row.push_back(cell_number(c.q75));
+      row.push_back(std::to_string(c.censored));
+      row.push_back(c.kaplan_meier ? "kaplan_meier" : "quantile");
       t.rows.push_back(std::move(row));
     }
   }
@@ -263,13 +321,20 @@ Table fits_table(const std::vector<FitResult>& fits) {
                "not_reached_by_x",
                "resampled",
                "bootstrap_used",
-               "note"};
+               "note",
+               "method",
+               "sigma",
+               "n_censored",
+               "censored_by_x",
+               "n_diverged"};
   for (const auto& f : fits)
     t.rows.push_back({f.x, f.y, join(f.by, ";"), f.group, cell_number(f.slope),
                       cell_number(f.slope_lo), cell_number(f.slope_hi), cell_number(f.intercept),
                       cell_number(f.r2), std::to_string(f.n_used), std::to_string(f.n_not_reached),
-                      std::to_string(f.n_excluded), not_reached_text(f, ":", ";"), f.resampled,
-                      std::to_string(f.bootstrap_used), f.note});
+                      std::to_string(f.n_excluded), by_x_text(f.not_reached_by_x, ":", ";"), f.resampled,
+                      std::to_string(f.bootstrap_used), f.note, f.method, cell_number(f.sigma),
+                      std::to_string(f.n_censored), by_x_text(f.censored_by_x, ":", ";"),
+                      std::to_string(f.n_diverged)});
   return t;
 }
 
@@ -299,6 +364,14 @@ std::vector<FitResult> fits_from_table(const Table& fits) {
     if (fits.has_column("resampled")) f.resampled = fits.cell(r, "resampled");
     f.bootstrap_used = count("bootstrap_used");
     if (fits.has_column("note")) f.note = fits.cell(r, "note");
+    if (fits.has_column("method")) f.method = fits.cell(r, "method");
+    if (fits.has_column("sigma")) f.sigma = num("sigma");
+    f.n_censored = count("n_censored");
+    f.n_diverged = count("n_diverged");
+    if (fits.has_column("not_reached_by_x"))
+      f.not_reached_by_x = by_x_from_text(fits.cell(r, "not_reached_by_x"), where + ", not_reached_by_x");
+    if (fits.has_column("censored_by_x"))
+      f.censored_by_x = by_x_from_text(fits.cell(r, "censored_by_x"), where + ", censored_by_x");
     out.push_back(std::move(f));
   }
   return out;
@@ -320,14 +393,18 @@ std::string summary_markdown(const Summary& summary) {
   out += points_table(summary);
   out +=
       "\nEach cell is `median [q25, q75]` over the seeds of the point. Hitting times "
-      "(`steps_to_*`) are over the runs that reached the threshold, followed by "
-      "reached/runs; a run that never reached it counts in neither the median nor the "
-      "quantiles.\n";
+      "(`steps_to_*`) are followed by reached/runs. Where every run that did not diverge reached, "
+      "they are quantiles of the hitting times; where some did not reach, the cell ends in KM: "
+      "Kaplan-Meier quantiles with those runs right-censored at their steps (diverged runs left "
+      "out), and `>N` for a quantile beyond every budget (N the largest).\n";
   if (!summary.fits.empty()) {
     out += "\n## Scaling fits\n\n";
     out +=
-        "Least-squares slope of log y against log x over the runs that reached; the 95% "
-        "interval is a percentile bootstrap over seeds.";
+        "Method `censored` (the default): log y = intercept + slope log x + sigma eps fitted by "
+        "maximum likelihood with runs that did not reach right-censored at their steps (not reached "
+        "= censored runs, in the fit; diverged runs left out); the 95% interval is a percentile "
+        "bootstrap of runs within each x. Method `least_squares`: log y on log x over the runs that "
+        "reached only (biased low when some did not), the interval a bootstrap over seeds.";
     bool grouped = false;
     for (const auto& f : summary.fits) grouped = grouped || !f.group.empty();
     if (grouped)

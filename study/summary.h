@@ -1,7 +1,9 @@
 #pragma once
 /// The summary of a study: per sweep point, the median and interquartile range of every final
 /// metric and hitting time over seeds, how many runs reached each threshold and how many diverged,
-/// and the requested scaling fits.
+/// and the requested scaling fits. Where some runs did not reach a threshold, its hitting-time
+/// statistics are Kaplan-Meier quantiles (those runs right-censored at their steps, diverged runs
+/// left out), since the median of the runs that reached is biased low.
 ///
 /// Input: runs.csv, one row per run, columns
 /// `run, seed, point, <swept key columns>, status, steps, final_<metric>...,
@@ -27,9 +29,17 @@ struct ColumnStats {
   bool hitting_time = false;  ///< a steps_to_* column (empty cells mean "not reached")
   int count = 0;              ///< non-empty cells (for hitting times: runs that reached)
   int total = 0;              ///< runs at the point
-  double median = kNaN;       ///< over the non-empty cells
-  double q25 = kNaN;          ///< 25% quantile (linear interpolation)
-  double q75 = kNaN;          ///< 75% quantile (linear interpolation)
+  /// Hitting times: runs that did not reach and did not diverge, right-censored at their `steps`.
+  int censored = 0;
+  /// True when the statistics are Kaplan-Meier quantiles (a hitting-time column with censored runs
+  /// at this point); false: plain quantiles of the non-empty cells.
+  bool kaplan_meier = false;
+  double censored_at = kNaN;  ///< largest censoring time (steps) when censored > 0
+  /// Median: Kaplan-Meier when `kaplan_meier` (NaN when fewer than half reached: beyond the budgets),
+  /// else over the non-empty cells.
+  double median = kNaN;
+  double q25 = kNaN;          ///< 25% quantile (Kaplan-Meier, or linear interpolation)
+  double q75 = kNaN;          ///< 75% quantile (Kaplan-Meier, or linear interpolation)
 };
 
 /// Everything summarised for one sweep point.
@@ -57,14 +67,17 @@ struct Summary {
 Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits = {},
                        int bootstrap = 1000, uint64_t rng_seed = 0);
 
-/// summary.csv: columns point, <swept keys>, runs, diverged, column, n, median, q25, q75.
+/// summary.csv: columns point, <swept keys>, runs, diverged, column, n, median, q25, q75, censored,
+/// estimator ("quantile", or "kaplan_meier" where some runs were censored).
 Table summary_table(const Summary& summary);
 /// fits.csv: columns x, y, by (keys joined by ";"), group ("base.zero_base=true"; empty without
 /// `by`), slope, slope_lo, slope_hi, intercept, r2, n_used, n_not_reached, n_excluded,
-/// not_reached_by_x ("64:1;128:2"), resampled, bootstrap_used, note.
+/// not_reached_by_x ("64:1;128:2"), resampled, bootstrap_used, note, method ("censored" or
+/// "least_squares"), sigma, n_censored, censored_by_x ("64:1"), n_diverged.
 Table fits_table(const std::vector<FitResult>& fits);
 /// Reads fits.csv back (for plots); slope etc. are NaN where the cell is empty or "nan"; a file
-/// without the by/group columns (written before grouping existed) reads as ungrouped fits.
+/// without the by/group columns (written before grouping existed) reads as ungrouped fits, one
+/// without a method column (written before censored fits) as least-squares fits.
 std::vector<FitResult> fits_from_table(const Table& fits);
 
 /// The per-point table and the fits (with a group column when any fit is grouped), as aligned text

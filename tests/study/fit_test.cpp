@@ -116,7 +116,7 @@ TEST_CASE("fit_from_runs leaves out and counts runs that did not reach", "[study
       {"p001_s00", "0", "1", "128", "ok", "256"}, {"p001_s01", "1", "1", "128", "ok", ""},
       {"p002_s00", "0", "2", "256", "ok", "512"}, {"p002_s01", "1", "2", "256", "diverged", ""},
       {"p003_s00", "0", "3", "512", "ok", ""},    {"p003_s01", "1", "3", "512", "ok", "1024"}};
-  const auto fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95"}, 200, 1);
+  const auto fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {}, "least_squares"}, 200, 1);
   REQUIRE(fits.size() == 1);
   const FitResult& f = fits[0];
   CHECK(f.group.empty());
@@ -136,7 +136,7 @@ TEST_CASE("fit_from_runs leaves out and counts runs that did not reach", "[study
   // Only one x reached: an outcome, not an exception.
   for (auto& row : runs.rows)
     if (row[3] != "64") row[5] = "";
-  const FitResult none = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95"}, 200, 1).at(0);
+  const FitResult none = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {}, "least_squares"}, 200, 1).at(0);
   CHECK(std::isnan(none.slope));
   CHECK(none.n_not_reached == 6);
   CHECK_THAT(none.note, Catch::Contains("1 distinct"));
@@ -183,7 +183,7 @@ lrlab::Table grouped_runs(int seeds, double sigma, bool xi, uint64_t seed) {
 
 TEST_CASE("a fit grouped by another swept key recovers each group's slope", "[study][fit]") {
   const lrlab::Table runs = grouped_runs(8, 0.2, false, 11);
-  const FitSpec spec{"base.d", "steps_to_overlap_0.95", {"base.zero_base"}};
+  const FitSpec spec{"base.d", "steps_to_overlap_0.95", {"base.zero_base"}, "least_squares"};
   const auto fits = fit_from_runs(runs, spec, 1000, 3);
   REQUIRE(fits.size() == 2);
   // Groups in order of first appearance in the table.
@@ -207,7 +207,7 @@ TEST_CASE("a fit grouped by another swept key recovers each group's slope", "[st
   CHECK(fits[0].slope_hi < fits[1].slope_lo);
 
   // Pooled over both groups, the slope lies in between and the note warns about the pooling.
-  const auto pooled = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95"}, 200, 3);
+  const auto pooled = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {}, "least_squares"}, 200, 3);
   REQUIRE(pooled.size() == 1);
   CHECK(pooled[0].group.empty());
   CHECK(pooled[0].n_used == 64);
@@ -219,11 +219,11 @@ TEST_CASE("a fit grouped by another swept key recovers each group's slope", "[st
 TEST_CASE("grouping by two keys, pooling notes and groups that did not reach", "[study][fit]") {
   lrlab::Table runs = grouped_runs(3, 0.1, true, 5);
   // Grouped by zero_base only: each fit still pools over teacher.xi.
-  auto fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"base.zero_base"}}, 100, 1);
+  auto fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"base.zero_base"}, "least_squares"}, 100, 1);
   REQUIRE(fits.size() == 2);
   CHECK(fits[0].note == "pooled over other swept keys: teacher.xi");
   // Grouped by both: four groups, in order of first appearance, nothing pooled.
-  fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"teacher.xi", "base.zero_base"}},
+  fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"teacher.xi", "base.zero_base"}, "least_squares"},
                        100, 1);
   REQUIRE(fits.size() == 4);
   CHECK(fits[0].group == "teacher.xi=0.5, base.zero_base=false");
@@ -244,7 +244,7 @@ TEST_CASE("grouping by two keys, pooling notes and groups that did not reach", "
   for (auto& row : runs.rows)
     if (row[static_cast<std::size_t>(zc)] == "true" && row[static_cast<std::size_t>(dc)] != "32")
       row[static_cast<std::size_t>(yc)] = "";
-  fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"base.zero_base", "teacher.xi"}},
+  fits = fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"base.zero_base", "teacher.xi"}, "least_squares"},
                        100, 1);
   REQUIRE(fits.size() == 4);
   CHECK(fits[0].group == "base.zero_base=false, teacher.xi=0.5");
@@ -258,7 +258,7 @@ TEST_CASE("grouping by two keys, pooling notes and groups that did not reach", "
   zipped.columns = {"run", "seed", "point", "base.d", "trainer.lr", "status", "steps_to_x"};
   zipped.rows = {{"a", "0", "0", "10", "0.1", "ok", "10"},
                  {"b", "0", "1", "20", "0.05", "ok", "20"}};
-  CHECK(fit_from_runs(zipped, {"base.d", "steps_to_x"}, 0, 0).at(0).note.empty());
+  CHECK(fit_from_runs(zipped, {"base.d", "steps_to_x", {}, "least_squares"}, 0, 0).at(0).note.empty());
 
   CHECK_THROWS_WITH(fit_from_runs(runs, {"base.d", "steps_to_overlap_0.95", {"base.k"}}),
                     Catch::Contains("base.k"));

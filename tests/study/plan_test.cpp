@@ -210,6 +210,16 @@ TEST_CASE("fit specifications", "[study][sweep]") {
       Catch::Contains("positive numbers"));
   CHECK_THROWS_WITH(expand_study(load("study: {sweep: {base.d: [64]}, fit: {x: base.d, y: t}}\n")),
                     Catch::Contains("2 distinct"));
+
+  // method: censored by default, least_squares when asked for, anything else an error naming both.
+  CHECK(plan.fits[0].method == "censored");
+  plan = expand_study(
+      load("study: {sweep: {base.d: [64, 128]}, fit: {x: base.d, y: t, method: least_squares}}\n"));
+  CHECK(plan.fits[0].method == "least_squares");
+  CHECK_THROWS_WITH(
+      expand_study(load("study: {sweep: {base.d: [64, 128]}, fit: {x: base.d, y: t, method: ols}}\n")),
+      Catch::Contains("study.fit") && Catch::Contains("unknown method 'ols'") && Catch::Contains("censored") &&
+          Catch::Contains("least_squares"));
 }
 
 TEST_CASE("fit by: one swept key or a list of them", "[study][sweep]") {

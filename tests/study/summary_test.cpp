@@ -61,13 +61,19 @@ TEST_CASE("summary medians, quartiles, reached counts and divergences", "[study]
   CHECK(f0.median == Approx(0.95));
   CHECK(f0.q25 == Approx(0.925));
   CHECK(f0.q75 == Approx(0.96));
-  const auto& h0 = p0.columns[1];  // steps_to over the runs that reached: {100, 200}
+  // steps_to: 100 and 200 reached, p000_s02 censored at its 1000 steps, the diverged run left out.
+  // Kaplan-Meier: S = 2/3 after 100, 1/3 after 200, so q25 = 100, median = 200, and q75 lies beyond
+  // the budget (NaN). (The median of the runs that reached, 150, would be biased low.)
+  const auto& h0 = p0.columns[1];
   CHECK(h0.hitting_time);
   CHECK(h0.count == 2);
   CHECK(h0.total == 4);
-  CHECK(h0.median == Approx(150));
-  CHECK(h0.q25 == Approx(125));
-  CHECK(h0.q75 == Approx(175));
+  CHECK(h0.censored == 1);
+  CHECK(h0.kaplan_meier);
+  CHECK(h0.censored_at == 1000);
+  CHECK(h0.median == Approx(200));
+  CHECK(h0.q25 == Approx(100));
+  CHECK(std::isnan(h0.q75));
 
   const auto& p1 = s.points[1];
   CHECK(p1.diverged == 0);
@@ -78,25 +84,31 @@ TEST_CASE("summary medians, quartiles, reached counts and divergences", "[study]
   CHECK(p1.columns[1].q25 == Approx(700));
   CHECK(p1.columns[1].q75 == Approx(1300));
   CHECK(p1.columns[1].count == 4);
+  CHECK(p1.columns[1].censored == 0);
+  CHECK_FALSE(p1.columns[1].kaplan_meier);  // nothing censored: plain quantiles as before
 }
 
 TEST_CASE("summary tables: csv long format, aligned markdown, fits", "[study][summary]") {
-  const Summary s =
-      lrlab::study::summarize_runs(hand_made_runs(), {{"base.d", "steps_to_overlap_0.95"}}, 200, 1);
+  const Summary s = lrlab::study::summarize_runs(
+      hand_made_runs(), {{"base.d", "steps_to_overlap_0.95", {}, "least_squares"}}, 200, 1);
   REQUIRE(s.fits.size() == 1);
+  CHECK(s.fits[0].method == "least_squares");
   CHECK(s.fits[0].n_used == 6);
   CHECK(s.fits[0].n_not_reached == 2);
   CHECK(s.fits[0].not_reached_by_x == std::vector<std::pair<double, int>>{{64.0, 2}});
 
   const Table csv = lrlab::study::summary_table(s);
-  CHECK(csv.columns == std::vector<std::string>{"point", "base.d", "runs", "diverged", "column",
-                                                "n", "median", "q25", "q75"});
+  CHECK(csv.columns == std::vector<std::string>{"point", "base.d", "runs", "diverged", "column", "n", "median",
+                                                "q25", "q75", "censored", "estimator"});
   REQUIRE(csv.rows.size() == 4);
-  CHECK(csv.rows[1] == std::vector<std::string>{"0", "64", "4", "1", "steps_to_overlap_0.95", "2",
-                                                "150", "125", "175"});
+  CHECK(csv.rows[1] == std::vector<std::string>{"0", "64", "4", "1", "steps_to_overlap_0.95", "2", "200", "100",
+                                                "", "1", "kaplan_meier"});
+  CHECK(csv.rows[3] == std::vector<std::string>{"1", "128", "4", "0", "steps_to_overlap_0.95", "4", "1000", "700",
+                                                "1300", "0", "quantile"});
 
   const std::string md = lrlab::study::summary_markdown(s);
-  CHECK_THAT(md, Catch::Contains("150 [125, 175] 2/4"));
+  CHECK_THAT(md, Catch::Contains("200 [100, >1000] 2/4 KM"));
+  CHECK_THAT(md, Catch::Contains("steps_to_overlap_0.95, median (KM)"));
   CHECK_THAT(md, Catch::Contains("0.95 [0.925, 0.96]"));
   CHECK_THAT(md, Catch::Contains("## Scaling fits"));
   CHECK_THAT(md, Catch::Contains("2 (64: 2)"));
@@ -121,8 +133,8 @@ TEST_CASE("write_study_summary writes summary.csv, summary.md and fits.csv", "[s
   const TempDir temp;
   const std::string& dir = temp.path;
   lrlab::write_file_atomic(dir + "/runs.csv", lrlab::to_csv_text(hand_made_runs()));
-  const Summary s =
-      lrlab::study::write_study_summary(dir, {{"base.d", "steps_to_overlap_0.95"}}, 200, 1);
+  const Summary s = lrlab::study::write_study_summary(
+      dir, {{"base.d", "steps_to_overlap_0.95", {}, "least_squares"}}, 200, 1);
   CHECK(lrlab::read_csv(dir + "/summary.csv").rows.size() == 4);
   CHECK_THAT(lrlab::read_file_text(dir + "/summary.md"), Catch::StartsWith("# Study summary"));
   const auto fits = lrlab::study::fits_from_table(lrlab::read_csv(dir + "/fits.csv"));
@@ -182,8 +194,8 @@ TEST_CASE("grouped fits: one per group, fits.csv round trip, group column in the
   const std::string& dir = temp.path;
   lrlab::write_file_atomic(dir + "/runs.csv", lrlab::to_csv_text(grouped_runs()));
   const std::vector<lrlab::study::FitSpec> specs = {
-      {"base.d", "steps_to_overlap_0.95", {}},
-      {"base.d", "steps_to_overlap_0.95", {"base.zero_base"}}};
+      {"base.d", "steps_to_overlap_0.95", {}, "least_squares"},
+      {"base.d", "steps_to_overlap_0.95", {"base.zero_base"}, "least_squares"}};
   const Summary s = lrlab::study::write_study_summary(dir, specs, 200, 1);
   REQUIRE(s.fits.size() == 3);
   CHECK(s.fits[0].group.empty());
