@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -161,7 +162,7 @@ std::vector<BadCase> bad_cases() {
       {"fit_missing_column", plus("study: {sweep: {base.d: [8, 16]}, fit: {x: base.d, y: steps_to_overlap_0.9}}\n"), {},
        {"fit_missing_column.yaml:21:", "study.fit", "steps_to_overlap_0.9", "not a column of runs.csv",
         "did you mean 'steps_to_overlap_0.5'"}},
-      {"d_test_set_too_large", with_line(5, "  d: 10000000"), {},
+      {"d_test_set_too_large", with_line(5, "  d: 10000000"), {"metrics.test_samples=10000"},
        {"more memory than is available", "test set (metrics.test_samples x d)", "--force"}},
       {"k_d_replicas_too_large", with_line(5, "  d: 10000000\n  k: 1000000"), {},
        {"k_d_replicas_too_large.yaml:5:6:", "base.d", "W [R, k, d]", "more than this machine can allocate"}},
@@ -273,7 +274,7 @@ TEST_CASE("a FIFO or /dev/zero as config or adapter.load is refused at once, wit
     args.insert(args.end(), {"--out", root + "/out", "-q"});
     if (args[0] == "validate") args.resize(2);
     // A blocking open or read of the FIFO (no writer ever comes) would hit the timeout.
-    const auto r = run_lrlab(args, root + "/capture", 30);
+    const auto r = run_lrlab(args, root + "/capture", 120);
     INFO(args[0] << " " << args[1] << "\nstderr: " << r.err);
     CHECK_FALSE(r.timed_out);
     CHECK(r.signal == 0);
@@ -331,16 +332,17 @@ TEST_CASE("--dry-run shows the memory and disk estimates and refuses what will n
   CHECK_THAT(r.out, Catch::Matchers::Contains("results on disk"));
   CHECK_THAT(r.out, Catch::Matchers::Contains("free at " + root + "/out"));
   CHECK_THAT(r.out, Catch::Matchers::Matches("(.|\n)*group +0: .* memory, ~.* disk(.|\n)*"));
-  // A test set of 1000 x 1e7 float64 numbers (80 GB): the dry run prints the plan, then refuses.
-  r = run_lrlab({"run", config, "base.d=10000000", "--out", root + "/out", "--dry-run"}, root + "/capture", 60);
+  // A test set of 1e4 x 1e7 float64 numbers (800 GB): the dry run prints the plan, then refuses.
+  const std::string huge_d = "base.d=10000000", huge_test = "metrics.test_samples=10000";
+  r = run_lrlab({"run", config, huge_d, huge_test, "--out", root + "/out", "--dry-run"}, root + "/capture", 60);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Matchers::Contains("estimated peak memory 80"));
   CHECK_THAT(r.err, Catch::Matchers::Contains("more memory than is available"));
   // --force accepts it (only the dry run, so nothing is allocated).
-  r = run_lrlab({"run", config, "base.d=10000000", "--out", root + "/out", "--dry-run", "--force"}, root + "/capture", 60);
+  r = run_lrlab({"run", config, huge_d, huge_test, "--out", root + "/out", "--dry-run", "--force"}, root + "/capture", 60);
   CHECK(r.exit_code == 0);
   // validate refuses it too, before anything runs.
-  r = run_lrlab({"validate", config, "base.d=10000000"}, root + "/capture", 60);
+  r = run_lrlab({"validate", config, huge_d, huge_test}, root + "/capture", 60);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Matchers::Contains("more memory than is available"));
   CHECK_FALSE(fs::exists(root + "/out"));
@@ -353,7 +355,18 @@ TEST_CASE("SIGTERM stops planning a large study within a second and leaves no fo
   // 200000 runs of one point: building their configs takes many seconds.
   lrlab::test::write_text(config, with_line(2, "seed: 0\nreplicas: 200000"));
   lrlab::test::Child child({"run", config, "--out", root + "/out", "-q"}, root + "/capture");
-  std::this_thread::sleep_for(std::chrono::seconds(6));  // LibTorch's start-up, then planning
+  // Start-up (loading LibTorch) takes from 1 to 20 s on a loaded machine: wait until lrlab catches
+  // SIGTERM (its handlers are installed just before the config is read), then let planning begin.
+  const auto catches_sigterm = [&] {
+    std::ifstream status("/proc/" + std::to_string(child.pid()) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTERM - 1)) & 1;
+    return 0ULL;
+  };
+  for (int i = 0; i < 1200 && !catches_sigterm() && !child.poll(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
   REQUIRE_FALSE(child.poll());
   const auto sent = std::chrono::steady_clock::now();
   child.kill(SIGTERM);
