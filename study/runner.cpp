@@ -52,6 +52,19 @@ void check_fit_columns(const Config& root, const StudyPlan& plan, const std::vec
   }
 }
 
+/// Builds a group. A value that differs within a group is read per replica, but an error about it
+/// points at replica 0's copy; so when a stacked build fails, the runs are built one by one and the
+/// first failing run's error (at its own sweep element) is the one reported.
+BuiltGroup build_located(const std::vector<Config>& configs) {
+  try {
+    return build_group(configs);
+  } catch (const ConfigError&) {
+    if (configs.size() > 1)
+      for (const Config& c : configs) build_group({c.clone()});
+    throw;
+  }
+}
+
 /// Builds every group of the plan, stacked as it will run, so that every config error (of any run,
 /// including values that differ within a group) surfaces before the results folder is created or any
 /// compute starts. Returns one probe per group; `first` receives the first group's built state.
@@ -65,7 +78,7 @@ std::vector<GroupProbe> probe_groups(const Config& root, const StudyPlan& plan, 
       throw_if_interrupted();  // planning a large study takes seconds: SIGINT must not wait for it
       configs.push_back(config_for_run(root, plan, plan.runs[r]));
     }
-    BuiltGroup built = build_group(configs);
+    BuiltGroup built = build_located(configs);
     const auto h = runs_header(plan, built.metrics);
     if (g == 0) {
       header = h;
