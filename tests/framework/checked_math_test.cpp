@@ -30,7 +30,7 @@ TEST_CASE("checked_mul and checked_add give the result or nothing on overflow", 
 TEST_CASE("checked_product multiplies sizes such as R x k x d x bytes", "[checked_math]") {
   CHECK(lrlab::checked_product({}) == 1);
   CHECK(lrlab::checked_product({256, 8, 1000, 8}) == 256 * 8 * 1000 * 8);
-  CHECK_FALSE(lrlab::checked_product({10'000'000, 1'000'000, 1024, 8}));
+  CHECK_FALSE(lrlab::checked_product({10'000'000, 1'000'000, 1'000'000, 8}));  // 8e19 > 2^63
   CHECK(lrlab::checked_product({0, kMax, kMax}) == 0);  // a zero factor first: no overflow happens
 }
 
