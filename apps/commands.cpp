@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+
 #include <iostream>
 
+#include "apps/cli_checks.h"
 #include "apps/gradcheck_command.h"
 #include "apps/slurm_command.h"
 #include "framework/config.h"
@@ -87,6 +90,25 @@ void list_registry(std::string& out, const RegistryT& registry, const std::strin
   }
 }
 
+/// An unknown first word (`lrlab frob`) is an error listing the commands, with a did-you-mean;
+/// CLI11 alone says only "A subcommand is required".
+void check_command_word(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  const std::string message = unknown_command_message(argv[1], names);
+  if (!message.empty()) throw Error(message);
+}
+
+/// `lrlab plot DIR` renders only what `lrlab run` wrote: any other folder is refused before
+/// anything (DIR/plots) is created in it.
+void require_results_folder(const std::string& dir) {
+  struct stat st {};
+  for (const char* file : {"study.yaml", "runs.csv"})
+    if (::stat((dir + "/" + file).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw Error(fmt::format("{}: not a results folder (no {}; `lrlab run` writes one)", dir, file));
+}
+
 }  // namespace
 
 std::string list_components(bool with_options) {
@@ -125,15 +147,16 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   run->add_option("config", config_path, "YAML config")->required()->check(CLI::ExistingFile);
   run->add_option("overrides", overrides, "key.path=value (must exist) or +key.path=value (adds)");
   run->add_option("--out", run_options.out_dir, "results folder (default: output.dir, i.e. runs/<name>)");
-  run->add_option("--jobs,-j", run_options.jobs, "groups trained in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
-  run->add_option("--max-group", run_options.max_group, "most runs stacked into one group")->check(CLI::PositiveNumber);
+  run->add_option("--jobs,-j", run_options.jobs, "groups trained in parallel (default: one per core)")->check(int_in_range(0, 1024));
+  run->add_option("--max-group", run_options.max_group, "most runs stacked into one group")->check(int_in_range(1, 1'000'000));
   run->add_option("--threads", run_options.threads, "intra-op threads per job (default 1; worth it for large d x R)")
-      ->check(CLI::PositiveNumber);
+      ->check(int_in_range(1, 1024));
   run->add_flag("--dry-run", run_options.dry_run, "print the plan (runs, groups, estimated cost) and stop");
   run->add_flag("--restart", run_options.restart, "discard earlier results in the folder instead of resuming");
   run->add_flag("--quiet,-q", run_options.quiet, "no progress or summary on the terminal");
   std::string shard;
   run->add_option("--shard", shard, "run only shard I of N (I/N, e.g. 2/4) into DIR/shards/I-of-N; see lrlab merge");
+  run->add_flag("--force", run_options.force, "run even when the estimated memory or disk use exceeds what is free");
 
   auto* validate = app.add_subcommand("validate", "check CONFIG (strict keys, types, ranges) without training");
   validate->add_option("config", config_path, "YAML config")->required()->check(CLI::ExistingFile);
@@ -151,6 +174,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   auto slurm = add_slurm_command(app);
   auto merge = add_merge_command(app);
 
+  check_command_word(app, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -179,6 +203,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   if (app.got_subcommand("slurm")) return slurm();
   if (app.got_subcommand("merge")) return merge();
   if (plot->parsed()) {
+    require_results_folder(plot_dir);
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& f : report.files) std::cout << f << "\n";

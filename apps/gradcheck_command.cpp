@@ -4,11 +4,16 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 
+#include "apps/cli_checks.h"
 #include "apps/commands.h"
+#include "framework/bounded_read.h"
+#include "framework/checked_math.h"
 #include "framework/context.h"
+#include "framework/machine_resources.h"
 #include "framework/error.h"
 #include "study/group_runner.h"
 #include "study/plan.h"
@@ -89,6 +94,9 @@ std::vector<Config> gradcheck_configs(const Config& root, int64_t replicas) {
   cfg.erase("replicas");
   const study::StudyPlan plan = study::expand_study(cfg);
   const Config first = study::config_for_run(cfg, plan, plan.runs.at(0));
+  if (!checked_add(plan.runs.at(0).seed, replicas - 1))
+    throw Error(fmt::format("gradcheck: seed {} + --replicas {} would pass 2^63-1 (the replicas use seed, seed+1, ...)",
+                            plan.runs.at(0).seed, replicas));
   std::vector<Config> out;
   for (int64_t i = 0; i < replicas; ++i) {
     Config c = first.clone();
@@ -98,15 +106,31 @@ std::vector<Config> gradcheck_configs(const Config& root, int64_t replicas) {
   return out;
 }
 
+/// The batch x [R, B, d] (float64, with a copy per finite-difference probe) must fit in memory:
+/// `--batch 100000000` is refused here, not by the allocator.
+void check_batch_fits(int64_t replicas, int64_t batch, int64_t d) {
+  const auto bytes = checked_product({replicas, batch, d, 8 * 4});
+  const uint64_t limit = available_memory_bytes();
+  if (!bytes || (limit > 0 && static_cast<uint64_t>(*bytes) > limit))
+    throw Error(fmt::format("gradcheck: --replicas {} x --batch {} x d = {} needs {} for the batch, more than the {} "
+                            "of memory available; use a smaller --batch",
+                            replicas, batch, d, bytes ? format_bytes(static_cast<uint64_t>(*bytes)) : "over 2^63 bytes",
+                            format_bytes(limit)));
+}
+
 }  // namespace
 
 int run_gradcheck(const Config& root, const GradcheckCommandOptions& options, std::ostream& out, std::ostream& err) {
   if (options.batch < 1) throw Error("gradcheck: --batch must be >= 1");
   if (options.replicas < 1) throw Error("gradcheck: --replicas must be >= 1");
-  if (!(options.step > 0)) throw Error("gradcheck: --step must be > 0");
+  if (!(options.step > 0) || !std::isfinite(options.step)) throw Error("gradcheck: --step must be finite and > 0");
+  if (!(options.tolerance > 0) || !std::isfinite(options.tolerance) || !(options.fd_tolerance > 0) ||
+      !std::isfinite(options.fd_tolerance))
+    throw Error("gradcheck: --tolerance and --fd-tolerance must be finite and > 0 (inf would pass everything)");
   study::BuiltGroup group = study::build_group(gradcheck_configs(root, options.replicas));
   models::Model& model = group.model;
   const int64_t d = model.base->d();
+  check_batch_fits(model.ctx.replicas(), options.batch, d);
   at::Tensor x, y;
   {
     at::NoGradGuard no_grad;
@@ -151,18 +175,22 @@ std::function<int()> add_gradcheck_command(CLI::App& app) {
   sub->add_option("config", state->config_path, "YAML config")->required()->check(CLI::ExistingFile);
   sub->add_option("overrides", state->overrides, "key.path=value (must exist) or +key.path=value (adds)");
   auto& o = state->options;
-  sub->add_option("--batch", o.batch, "samples in the batch")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--replicas", o.replicas, "replicas (seeds) stacked")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--tolerance", o.tolerance, "relative error allowed against autograd")->capture_default_str();
+  sub->add_option("--batch", o.batch, "samples in the batch")->capture_default_str()->check(int_in_range(1, 1'000'000));
+  sub->add_option("--replicas", o.replicas, "replicas (seeds) stacked")->capture_default_str()->check(int_in_range(1, 1024));
+  sub->add_option("--tolerance", o.tolerance, "relative error allowed against autograd")
+      ->capture_default_str()
+      ->check(finite_positive());
   sub->add_option("--fd-tolerance", o.fd_tolerance, "relative error allowed against finite differences")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_positive());
   sub->add_option("--perturb", o.perturb, "move the parameters this far from their init first (0: at the init)")
-      ->capture_default_str();
-  sub->add_option("--step", o.step, "finite-difference step")->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_non_negative());
+  sub->add_option("--step", o.step, "finite-difference step")->capture_default_str()->check(finite_positive());
   sub->add_option("--kink", o.kink, "kink window (default: 1e-4 for relu, 0 otherwise)");
   sub->add_option("--max-elements", o.max_elements, "finite differences on at most this many elements per parameter")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(int_in_range(1, 1'000'000'000));
   return [sub, state]() {
     if (!sub->parsed()) return 0;
     const Config root = load_with_overrides(state->config_path, state->overrides);

@@ -1,9 +1,11 @@
 /// The `lrlab` command line: run, validate, list, plot, merge, slurm (and gradcheck, bench).
 
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <new>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -41,8 +43,16 @@ int main(int argc, char** argv) {
   } catch (const lrlab::Error& e) {
     std::fprintf(stderr, "lrlab: error: %s\n", e.what());
     return 1;
+  } catch (const c10::Error& e) {
+    // LibTorch, e.g. an allocation a size check did not foresee: its message without the backtrace.
+    const std::string what = e.what_without_backtrace();
+    std::fprintf(stderr, "lrlab: error: %s\n", what.substr(0, what.find('\n')).c_str());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "lrlab: error: out of memory (a tensor did not fit; lower d, the batch or the replicas)\n");
+    return 1;
   } catch (const std::exception& e) {
-    // LibTorch (c10::Error) and the standard library: report without the C++ backtrace noise.
+    // The standard library: report without any C++ backtrace noise.
     std::string what = e.what();
     const auto cut = what.find("\nException raised from");
     std::fprintf(stderr, "lrlab: error: %s\n", what.substr(0, cut).c_str());

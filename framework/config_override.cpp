@@ -5,6 +5,7 @@
 
 #include "framework/config_tree.h"
 #include "framework/error.h"
+#include "framework/shown_text.h"
 
 namespace lrlab {
 
@@ -95,13 +96,13 @@ void Config::apply_override(const std::string& assignment) {
   const bool add = !assignment.empty() && assignment[0] == '+';
   const std::string body = add ? assignment.substr(1) : assignment;
   const std::size_t eq = body.find('=');
-  const Loc raw_loc{std::make_shared<const std::string>("<override " + assignment + ">")};
+  const Loc raw_loc{std::make_shared<const std::string>("<override " + shown_text(assignment) + ">")};
   if (eq == std::string::npos) raise(raw_loc, "", "expected key.path=value (no '=' in the override)");
   const std::string key = trim(body.substr(0, eq));
   const std::string value = body.substr(eq + 1);
   if (key.empty()) raise(raw_loc, "", "empty key before '=' in the override");
   std::vector<std::string> segs = split_key_path(key, raw_loc, "the override");
-  const Loc loc{std::make_shared<const std::string>("<override " + key + "=" + value + ">")};
+  const Loc loc{std::make_shared<const std::string>("<override " + shown_text(key + "=" + value) + ">")};
   std::vector<std::string> full = impl_->segments;
   full.insert(full.end(), segs.begin(), segs.end());
   const std::string path = join_path(full, full.size());

@@ -14,8 +14,10 @@
 #include <sstream>
 #include <utility>
 
+#include "framework/bounded_read.h"
 #include "framework/config_convert.h"
 #include "framework/error.h"
+#include "framework/shown_text.h"
 
 namespace lrlab {
 namespace config_detail {
@@ -46,25 +48,7 @@ Loc mark_loc(const std::shared_ptr<const std::string>& source, const YAML::Mark&
 
 /// A key or value as it may appear in a message: control bytes escaped (binary input must not
 /// garble a terminal) and long text cut.
-std::string shown(const std::string& text) {
-  std::string out;
-  std::size_t n = std::min(text.size(), kShownChars);
-  // Do not cut a UTF-8 sequence in half.
-  while (n < text.size() && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (n < text.size()) out += "...";
-  return out;
-}
+std::string shown(const std::string& text) { return shown_text(text, kShownChars); }
 
 std::string join(const std::vector<std::string>& words, const std::string& sep) {
   std::string out;
@@ -305,7 +289,39 @@ NodePtr Converter::convert_map(const YAML::Node& y, const std::string& path, int
 }
 
 /// Parses an override or set() value; malformed YAML is a ConfigError at `loc`.
+namespace {
+
+/// A value that starts with a quote must be exactly one quoted string: yaml-cpp accepts `'abc` plus
+/// a newline as "abc " and drops what follows a closing quote (`'a' b` reads as "a").
+void check_quoted_value(const std::string& text, const Loc& loc, const std::string& path) {
+  const std::size_t first = text.find_first_not_of(" \t\r\n"), last = text.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos || (text[first] != '\'' && text[first] != '"')) return;
+  const std::string t = text.substr(first, last - first + 1);
+  const char q = t[0];
+  std::size_t close = std::string::npos;
+  for (std::size_t i = 1; i < t.size(); ++i) {
+    if (q == '"' && t[i] == '\\') {
+      ++i;  // an escaped character, possibly a quote
+    } else if (t[i] == q) {
+      if (q == '\'' && i + 1 < t.size() && t[i + 1] == '\'') {
+        ++i;  // '' is a quote inside a single-quoted string
+        continue;
+      }
+      close = i;
+      break;
+    }
+  }
+  if (close == std::string::npos)
+    raise(loc, path, "unterminated quoted string " + shown(t) + " (no closing " + std::string(1, q) + ")");
+  if (close + 1 != t.size())
+    raise(loc, path, "unexpected text after the closing quote in " + shown(t) +
+                         " (quote the whole value, e.g. \"a b\")");
+}
+
+}  // namespace
+
 YAML::Node parse_value(const std::string& text, const Loc& loc, const std::string& path) {
+  check_quoted_value(text, loc, path);
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
@@ -428,16 +444,14 @@ Config::Config(std::shared_ptr<Impl> impl, std::string path) : impl_(std::move(i
 
 Config Config::load_file(const std::string& path) {
   Loc loc{std::make_shared<const std::string>(path)};
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    raise(loc, "", std::string("cannot read configuration file (") + std::strerror(errno) + ")");
-  if (S_ISDIR(st.st_mode)) raise(loc, "", "is a directory, not a configuration file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) raise(loc, "", std::string("cannot open configuration file (") + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) raise(loc, "", "cannot read configuration file");
-  return load_string(text.str(), path);
+  std::string text;
+  try {
+    text = read_bounded_file(path, config_file_limit(), "configuration file",
+                             "set LRLAB_MAX_CONFIG_MB to raise it");
+  } catch (const FileReadError& e) {
+    raise(loc, "", e.what());
+  }
+  return load_string(text, path);
 }
 
 Config Config::load_string(const std::string& text, const std::string& source_name) {

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "framework/atomic_file.h"
+#include "framework/bounded_read.h"
 #include "framework/error.h"
+#include "framework/shown_text.h"
 #include "framework/strings.h"
 
 namespace lrlab {
@@ -31,7 +31,7 @@ const char* dtype_name(at::ScalarType t) {
 at::ScalarType dtype_from(const std::string& name, const std::string& where) {
   for (const auto& d : kDtypes)
     if (name == d.name) return d.type;
-  throw Error(where + ": unsupported dtype '" + name + "'");
+  throw Error(where + ": unsupported dtype '" + shown_text(name) + "'");
 }
 
 }  // namespace
@@ -73,22 +73,32 @@ void write_safetensors(const std::string& path, const TensorFile& file) {
   write_file_atomic(path, out + json + data);
 }
 
-TensorFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string bytes = ss.str();
-  if (bytes.size() < 8) throw Error(path + ": not a safetensors file (shorter than its 8-byte header length)");
+TensorFile read_safetensors(const std::string& path, uint64_t max_bytes) {
+  std::string bytes;
+  try {
+    bytes = read_bounded_file(path, max_bytes, ".safetensors file", "set LRLAB_MAX_TENSOR_MB to raise it");
+  } catch (const FileReadError& e) {
+    throw Error(path + ": " + e.what());
+  }
+  if (bytes.size() < 8)
+    throw Error(path + ": not a safetensors file (" + std::to_string(bytes.size()) +
+                " bytes, shorter than its 8-byte header length)");
   uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
+  // Printed as a number: the 8 bytes of a file that is not safetensors are anything.
   if (n > bytes.size() - 8) throw Error(path + ": corrupted safetensors file (header length " + std::to_string(n) +
                                         " exceeds the file size " + std::to_string(bytes.size()) + ")");
+  // The reference implementation's bound: a header is JSON text, never near 100 MB.
+  constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+  if (n > kMaxHeaderBytes)
+    throw Error(path + ": not a safetensors file (header length " + std::to_string(n) +
+                " bytes, more than the format's limit of 100 MB)");
   nlohmann::ordered_json header;  // ordered: tensors come back in the order they were written
   try {
     header = nlohmann::ordered_json::parse(bytes.substr(8, n));
   } catch (const std::exception& e) {
-    throw Error(path + ": corrupted safetensors header (" + e.what() + ")");
+    // The parser quotes the bytes it stopped at, which may be binary.
+    throw Error(path + ": corrupted safetensors header (" + shown_text(e.what()) + ")");
   }
   if (!header.is_object()) throw Error(path + ": corrupted safetensors header (not a JSON object)");
   TensorFile file;
@@ -102,7 +112,7 @@ TensorFile read_safetensors(const std::string& path) {
         for (auto m = it->begin(); m != it->end(); ++m) file.metadata[m.key()] = m->get<std::string>();
         continue;
       }
-      const std::string where = path + ": tensor '" + it.key() + "'";
+      const std::string where = path + ": tensor '" + shown_text(it.key()) + "'";
       if (!it->is_object()) throw Error(where + ": corrupted header entry (not a JSON object)");
       const at::ScalarType type = dtype_from(it->at("dtype").get<std::string>(), where);
       const auto shape = it->at("shape").get<std::vector<int64_t>>();
@@ -127,7 +137,7 @@ TensorFile read_safetensors(const std::string& path) {
       file.tensors.emplace_back(it.key(), t);
     }
   } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": corrupted safetensors header (" + e.what() + ")");
+    throw Error(path + ": corrupted safetensors header (" + shown_text(e.what()) + ")");
   }
   return file;
 }

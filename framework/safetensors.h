@@ -7,10 +7,14 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdint>
+
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "framework/bounded_read.h"
 
 namespace lrlab {
 
@@ -28,8 +32,9 @@ struct TensorFile {
 
 /// Writes `file` to `path` atomically (temp file + rename). Supports float32/float64/int64/int32/bool.
 void write_safetensors(const std::string& path, const TensorFile& file);
-/// Reads `path`; a truncated, corrupted or inconsistent file is an lrlab::Error naming the path and
-/// what is wrong.
-TensorFile read_safetensors(const std::string& path);
+/// Reads `path`, a regular file of at most `max_bytes` (framework/bounded_read.h: a directory, FIFO,
+/// device or larger file is refused before reading); a truncated, corrupted or inconsistent file is
+/// an lrlab::Error naming the path and what is wrong (binary content is never echoed).
+TensorFile read_safetensors(const std::string& path, uint64_t max_bytes = tensor_file_limit());
 
 }  // namespace lrlab

@@ -13,6 +13,7 @@
 #include "apps/commands.h"
 #include "framework/config.h"
 #include "framework/error.h"
+#include "framework/safetensors.h"
 #include "study/group_runner.h"
 #include "study/grouping.h"
 #include "study/plan.h"
@@ -167,6 +168,24 @@ void override_one(const uint8_t* data, size_t size) {
     }
     plan_and_build(root);
   });
+}
+
+void safetensors_one(const uint8_t* data, size_t size) {
+  const TempFile file(std::string(reinterpret_cast<const char*>(data), size));
+  try {
+    const TensorFile tensors = read_safetensors(file.path);
+    for (const auto& [name, t] : tensors.tensors) (void)t.numel();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (message.find(file.path) == std::string::npos) bug("an error not naming the file", &e);
+    // Binary content of the file must never reach the terminal.
+    for (char c : message)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) bug("an error echoing control bytes", &e);
+  } catch (const std::exception& e) {
+    bug("a non-lrlab exception", &e);
+  } catch (...) {
+    bug("a non-standard exception", nullptr);
+  }
 }
 
 }  // namespace lrlab::fuzz

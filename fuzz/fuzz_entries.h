@@ -25,4 +25,8 @@ void config_one(const uint8_t* data, size_t size);
 /// back with value_text); each result is expanded, grouped and built as in config_one.
 void override_one(const uint8_t* data, size_t size);
 
+/// Input: the bytes of a .safetensors file, read with read_safetensors (bounded read, header and
+/// shape checks). Only an lrlab::Error naming the file, with no control byte in it, may come out.
+void safetensors_one(const uint8_t* data, size_t size);
+
 }  // namespace lrlab::fuzz

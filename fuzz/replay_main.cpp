@@ -1,6 +1,6 @@
 /// Replays a fuzz corpus through the fuzz targets' entry functions without libFuzzer, so CTest checks
 /// every saved input (regressions included) on every build, with any compiler:
-///   lrlab_fuzz_replay config|override PATH...   (PATH: a file or a folder of inputs)
+///   lrlab_fuzz_replay config|override|safetensors PATH...   (PATH: a file or a folder of inputs)
 /// Exits 0 when every input was handled; a bug aborts (see fuzz_entries.h).
 
 #include <algorithm>
@@ -16,12 +16,12 @@
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s config|override PATH...\n", argv[0]);
+    std::fprintf(stderr, "usage: %s config|override|safetensors PATH...\n", argv[0]);
     return 2;
   }
   const std::string target = argv[1];
-  if (target != "config" && target != "override") {
-    std::fprintf(stderr, "unknown target '%s' (config | override)\n", target.c_str());
+  if (target != "config" && target != "override" && target != "safetensors") {
+    std::fprintf(stderr, "unknown target '%s' (config | override | safetensors)\n", target.c_str());
     return 2;
   }
   std::vector<fs::path> files;
@@ -47,8 +47,10 @@ int main(int argc, char** argv) {
     const auto* data = reinterpret_cast<const uint8_t*>(input.data());
     if (target == "config")
       lrlab::fuzz::config_one(data, input.size());
-    else
+    else if (target == "override")
       lrlab::fuzz::override_one(data, input.size());
+    else
+      lrlab::fuzz::safetensors_one(data, input.size());
   }
   std::printf("replayed %zu %s inputs: ok\n", files.size(), target.c_str());
   return 0;

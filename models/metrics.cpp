@@ -44,6 +44,10 @@ MetricsOptions MetricsOptions::from_config(const Config& cfg) {
       cfg.fail("names", "unknown metric '" + name + "' (known: " + join(known) + ")" +
                             (near.empty() ? "" : "; did you mean '" + near + "'?"));
     }
+  for (std::size_t i = 0; i < o.names.size(); ++i)
+    if (std::find(o.names.begin(), o.names.begin() + static_cast<std::ptrdiff_t>(i), o.names[i]) !=
+        o.names.begin() + static_cast<std::ptrdiff_t>(i))
+      cfg.fail("names", "'" + o.names[i] + "' is listed twice (each metric is one column of curves and runs.csv)");
   if (o.every < 0) cfg.fail("every", "must be >= 0 (0 = about 100 records per run)");
   if (o.test_samples < 1 || o.test_samples > 10'000'000) cfg.fail("test_samples", "must be in 1..1e7");
   const Config th = cfg.child("thresholds");

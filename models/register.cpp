@@ -1,6 +1,13 @@
 #include "models/register.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "framework/bounded_read.h"
 #include "framework/config.h"
+#include "framework/machine_resources.h"
+#include "framework/safetensors.h"
 #include "models/activation.h"
 #include "models/adapter_io.h"
 #include "models/adapters/dora.h"
@@ -22,6 +29,9 @@ void register_bases(BaseRegistry& r) {
   r.add("two_layer",
         [](const Config& cfg, const Context& ctx) {
           auto options = TwoLayerOptions::from_config(cfg);
+          // Before anything is drawn: W [R, k, d] (drawn in float64) must fit, or d is refused here.
+          check_tensor_fits(cfg, "d", {ctx.replicas(), options.k, options.d}, 8,
+                            fmt::format("the base weights W [R, k, d] = [{}, {}, {}]", ctx.replicas(), options.k, options.d));
           auto activation = make_activation(cfg.child("activation"));
           return std::make_shared<TwoLayer>(options, activation, ctx);
         },
@@ -112,6 +122,20 @@ AdapterRegistry& adapter_registry() {
   return registry;
 }
 
+namespace {
+
+/// The tensor bytes a saved copy of `adapter` holds at most (one replica, float64): the bound of the
+/// file `adapter.load` may read.
+uint64_t saved_adapter_bytes(Adapter& adapter) {
+  uint64_t bytes = 0;
+  std::vector<Parameter*> all = adapter.parameters();
+  for (auto* p : adapter.buffers()) all.push_back(p);
+  for (auto* p : all) bytes += static_cast<uint64_t>(p->value.numel() / std::max<int64_t>(1, p->value.size(0))) * 8;
+  return bytes;
+}
+
+}  // namespace
+
 Model build_model(const Config& root, const Context& ctx) {
   Model m;
   m.ctx = ctx;
@@ -126,7 +150,7 @@ Model build_model(const Config& root, const Context& ctx) {
   if (adapter_cfg.has("load")) {
     const std::string path = adapter_cfg.get<std::string>("load");
     try {
-      load_adapter(*m.adapter, read_safetensors(path));
+      load_adapter(*m.adapter, read_safetensors(path, tensor_file_limit(saved_adapter_bytes(*m.adapter))));
     } catch (const ConfigError&) {
       throw;
     } catch (const Error& e) {

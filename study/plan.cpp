@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <set>
 
+#include "framework/checked_math.h"
 #include "framework/csv.h"
 #include "framework/error.h"
+#include "framework/interrupt.h"
 #include "framework/strings.h"
 #include "study/figure_spec.h"
 
@@ -305,19 +308,29 @@ void check_axes(const std::vector<Axis>& grid, const std::vector<Axis>& zip) {
 // The points: the grid in mixed radix (first key slowest), each grid point crossed with every zip
 // position; then the runs, point-major.
 void expand_points(const Config& root, const std::vector<Axis>& grid, const std::vector<Axis>& zip, StudyPlan& plan) {
+  // Counted with overflow checks: many long lists multiply past any integer type.
+  const auto too_many = [&] {
+    root.fail("study", fmt::format("the study expands to more than the limit of {} runs (points x seeds)", kMaxRuns));
+  };
   long long n_grid = 1;
-  for (const auto& a : grid) n_grid *= static_cast<long long>(a.values.size());
+  for (const auto& a : grid) {
+    const auto next = checked_mul(n_grid, static_cast<int64_t>(a.values.size()));
+    if (!next || *next > kMaxRuns) too_many();
+    n_grid = *next;
+  }
   const long long n_zip = zip.empty() ? 1 : static_cast<long long>(zip[0].values.size());
-  const long long n_runs = n_grid * n_zip * plan.seeds;
-  if (n_runs > kMaxRuns)
+  const auto n_runs = checked_product({n_grid, n_zip, plan.seeds});
+  if (!n_runs || *n_runs > kMaxRuns)
     root.fail("study", fmt::format("the study expands to {} runs ({} points x {} seeds), more than "
                                    "the limit of {}",
-                                   n_runs, n_grid * n_zip, plan.seeds, kMaxRuns));
+                                   n_runs ? fmt::format("{}", *n_runs) : "more than 2^63", n_grid * n_zip, plan.seeds,
+                                   kMaxRuns));
   auto add = [](SweepPoint& p, const Axis& axis, std::size_t i) {
     p.values.emplace_back(axis.key, axis.values[i]);
     p.sources.push_back(axis.sources[i]);
   };
   for (long long g = 0; g < n_grid; ++g) {
+    throw_if_interrupted();  // a large grid takes a while: SIGINT must stop planning too
     std::vector<std::size_t> digit(grid.size());
     long long rest = g;
     for (std::size_t a = grid.size(); a-- > 0;) {
@@ -332,6 +345,12 @@ void expand_points(const Config& root, const std::vector<Axis>& grid, const std:
       plan.points.push_back(std::move(p));
     }
   }
+  // Runs use seed .. seed + seeds - 1: the last one must exist, not wrap to a negative seed.
+  if (!checked_add(plan.base_seed, plan.seeds - 1))
+    root.fail("seed", fmt::format("seed {} with {} seeds per point would pass 2^63-1 (runs use seed, seed+1, ..., "
+                                  "seed+{}); use a seed of at most {}",
+                                  plan.base_seed, plan.seeds, plan.seeds - 1,
+                                  std::numeric_limits<int64_t>::max() - (plan.seeds - 1)));
   for (const auto& p : plan.points)
     for (int s = 0; s < plan.seeds; ++s)
       plan.runs.push_back(RunSpec{run_id(p.index, s), p.index, s, plan.base_seed + s});

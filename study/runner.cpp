@@ -11,12 +11,17 @@
 #include <vector>
 
 #include "framework/folder_lock.h"
+#include "framework/bounded_read.h"
+#include "framework/interrupt.h"
+#include "framework/strings.h"
 #include "framework/system_info.h"
 #include "study/group_runner.h"
 #include "study/grouping.h"
 #include "study/merge.h"
 #include "study/meta.h"
 #include "study/plan.h"
+#include "study/plot.h"
+#include "study/resource_estimate.h"
 #include "study/results_folder.h"
 #include "study/runs_table.h"
 #include "study/scheduler.h"
@@ -29,7 +34,39 @@ namespace {
 /// What the study needs from a group once it has been built (the built group itself is released).
 struct GroupProbe {
   int64_t d = 0, k = 0, steps = 0;  ///< shapes and step budget (for the dry-run estimate and the log)
+  GroupEstimate estimate;           ///< memory and disk it needs (study/resource_estimate.h)
 };
+
+/// Every fit's y must be a column runs.csv will have (x is checked by the plan: a swept key), so a
+/// study never trains to fail at its fit. Located at study.fit.
+void check_fit_columns(const Config& root, const StudyPlan& plan, const std::vector<std::string>& header) {
+  std::vector<std::string> results;  // the columns a fit can use: final values and hitting times
+  for (const auto& column : header)
+    if (column.rfind("final_", 0) == 0 || column.rfind("steps_to_", 0) == 0) results.push_back(column);
+  for (size_t i = 0; i < plan.fits.size(); ++i) {
+    const std::string& y = plan.fits[i].y;
+    if (std::find(header.begin(), header.end(), y) != header.end()) continue;
+    std::string message = fmt::format("{}: y '{}' is not a column of runs.csv; metrics.names and metrics.thresholds "
+                                      "give: {}",
+                                      plan.fits.size() == 1 ? "fit" : fmt::format("fit[{}]", i), y, join(results));
+    const std::string near = closest_match(y, results);
+    if (!near.empty()) message += fmt::format("; did you mean '{}'?", near);
+    root.child("study").fail("fit", message);
+  }
+}
+
+/// Builds a group. A value that differs within a group is read per replica, but an error about it
+/// points at replica 0's copy; so when a stacked build fails, the runs are built one by one and the
+/// first failing run's error (at its own sweep element) is the one reported.
+BuiltGroup build_located(const std::vector<Config>& configs) {
+  try {
+    return build_group(configs);
+  } catch (const ConfigError&) {
+    if (configs.size() > 1)
+      for (const Config& c : configs) build_group({c.clone()});
+    throw;
+  }
+}
 
 /// Builds every group of the plan, stacked as it will run, so that every config error (of any run,
 /// including values that differ within a group) surfaces before the results folder is created or any
@@ -40,14 +77,21 @@ std::vector<GroupProbe> probe_groups(const Config& root, const StudyPlan& plan, 
   std::vector<std::string> header;
   for (size_t g = 0; g < groups.size(); ++g) {
     std::vector<Config> configs;
-    for (int r : groups[g].runs) configs.push_back(config_for_run(root, plan, plan.runs[r]));
-    BuiltGroup built = build_group(configs);
+    for (int r : groups[g].runs) {
+      throw_if_interrupted();  // planning a large study takes seconds: SIGINT must not wait for it
+      configs.push_back(config_for_run(root, plan, plan.runs[r]));
+    }
+    BuiltGroup built = build_located(configs);
     const auto h = runs_header(plan, built.metrics);
-    if (g == 0) header = h;
+    if (g == 0) {
+      header = h;
+      check_fit_columns(root, plan, header);
+    }
     if (h != header)
       root.fail("study", "the sweep changes metrics.names or metrics.thresholds, and so the columns of runs.csv; "
                          "run one study per metric set");
-    probes.push_back({built.model.base->d(), built.model.base->k(), built.trainer->steps()});
+    probes.push_back({built.model.base->d(), built.model.base->k(), built.trainer->steps(),
+                      estimate_group(built, read_output_options(built.config).save_tensors)});
     if (g == 0 && first) *first = std::make_unique<BuiltGroup>(std::move(built));
   }
   return probes;
@@ -95,11 +139,18 @@ std::vector<size_t> chosen_groups(const std::vector<PlannedGroup>& groups, const
   return all;
 }
 
+/// The memory and disk estimates of every group, summed for `jobs` parallel jobs.
+StudyEstimate study_estimate(const std::vector<GroupProbe>& probes, int jobs, const std::string& dir,
+                             std::vector<GroupEstimate>* per_group) {
+  for (const auto& p : probes) per_group->push_back(p.estimate);
+  return estimate_study(*per_group, jobs, dir);
+}
+
 /// The --dry-run report: the plan, one line per group shown (all, or a shard's), and their estimated
-/// arithmetic.
+/// arithmetic, memory and disk.
 std::string dry_run_text(const StudyPlan& plan, const std::vector<PlannedGroup>& groups,
                          const std::vector<GroupProbe>& probes, const std::vector<size_t>& shown, int jobs,
-                         int threads, const std::string& dir) {
+                         int threads, const std::string& dir, const StudyEstimate& estimate) {
   std::string text = fmt::format("plan: {} runs in {} groups, {} job(s) x {} thread(s); results would go to {}\n",
                                  plan.runs.size(), groups.size(), jobs, threads, dir);
   double total_flops = 0;
@@ -108,10 +159,13 @@ std::string dry_run_text(const StudyPlan& plan, const std::vector<PlannedGroup>&
     const GroupProbe& p = probes[i];
     const double flops = costs[i];
     total_flops += flops;
-    text += fmt::format("  group {:3d}: {:4d} runs  d={} k={} steps={}  {}  ~{:.2g} GFLOP\n", i, groups[i].runs.size(),
-                        p.d, p.k, p.steps, point_label(plan.points[plan.runs[groups[i].runs[0]].point]), flops / 1e9);
+    text += fmt::format("  group {:3d}: {:4d} runs  d={} k={} steps={}  {}  ~{:.2g} GFLOP, ~{} memory, ~{} disk\n", i,
+                        groups[i].runs.size(), p.d, p.k, p.steps,
+                        point_label(plan.points[plan.runs[groups[i].runs[0]].point]), flops / 1e9,
+                        format_bytes(p.estimate.memory_bytes), format_bytes(p.estimate.disk_bytes));
   }
-  text += fmt::format("estimated arithmetic: {:.3g} GFLOP (per-step overheads and sampling come on top)", total_flops / 1e9);
+  text += fmt::format("estimated arithmetic: {:.3g} GFLOP (per-step overheads and sampling come on top)\n", total_flops / 1e9);
+  text += estimate_text(estimate, dir) + fmt::format(" ({} job(s) at once)", jobs);
   return text;
 }
 
@@ -186,7 +240,13 @@ std::string open_shard(const std::string& dir, const Config& root, const StudyRu
 std::string validate_study(const Config& root) {
   StudyPlan plan = expand_study(root);
   auto groups = group_runs(root, plan, 256);
-  probe_groups(root, plan, groups, nullptr);
+  std::unique_ptr<BuiltGroup> first;
+  const std::vector<GroupProbe> probes = probe_groups(root, plan, groups, &first);
+  // What the run would refuse (memory and disk for the default --jobs), validate refuses too.
+  const std::string dir = read_output_options(first->config).dir;
+  std::vector<GroupEstimate> estimates;
+  check_estimate(study_estimate(probes, job_count(StudyRunOptions{}, groups.size()), dir, &estimates), estimates, dir,
+                 false);
   return fmt::format("{} runs in {} groups ({} sweep points x {} seeds)", plan.runs.size(), groups.size(),
                      plan.points.size(), plan.seeds);
 }
@@ -204,11 +264,16 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   const std::vector<size_t> chosen = chosen_groups(groups, probes, options.shard);  // all unless --shard
   const int jobs = job_count(options, chosen.size());
   const int threads = thread_count(options);
+  std::vector<GroupEstimate> estimates;
+  const StudyEstimate estimate = study_estimate(probes, jobs, dir, &estimates);
   if (options.dry_run) {
     if (options.shard.active()) log(shard_line(options.shard, plan, groups, probes, chosen));
-    log(dry_run_text(plan, groups, probes, chosen, jobs, threads, dir));
+    log(dry_run_text(plan, groups, probes, chosen, jobs, threads, dir, estimate));
+    check_estimate(estimate, estimates, dir, options.force);
     return dir;
   }
+  check_estimate(estimate, estimates, dir, options.force);
+  throw_if_interrupted();  // a study interrupted while planning creates no folder
 
   // A shard writes only into <dir>/shards/I-of-N/, holding its lock (study/shards.h).
   std::unique_ptr<FolderLock> shard_lock;

@@ -36,6 +36,7 @@ struct StudyRunOptions {
   bool dry_run = false;           ///< print the plan and stop
   bool restart = false;           ///< discard earlier results in the folder instead of resuming
   bool quiet = false;             ///< no progress and no summary on the terminal
+  bool force = false;             ///< run even when the memory or disk estimate exceeds what is free
   std::string command_line;       ///< recorded in meta.yaml
   int max_group = 256;            ///< most runs stacked into one group
   int threads = 1;                ///< intra-op threads per job (LibTorch/OpenMP), 1..1024

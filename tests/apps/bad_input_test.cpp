@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -152,6 +153,38 @@ std::vector<BadCase> bad_cases() {
       {"ov_into_scalar", kUseBase, {"base.d.x=3"}, {"<override base.d.x=3>", "base.d"}},
       {"ov_wrong_type", kUseBase, {"trainer.lr=fast"}, {"<override trainer.lr=fast>", "trainer.lr", "number"}},
       {"ov_binary", kUseBase, {std::string("base.d=\x01\x02\x7f", 10)}, {"base.d"}},
+      // Checked arithmetic (issue 11, case 4): products and sums of user numbers never wrap.
+      {"steps_per_d_overflow", with_line(13, "  steps_per_d: 1e30"), {},
+       {"steps_per_d_overflow.yaml:13:16:", "trainer.steps_per_d", "2^40"}},
+      {"steps_per_d_over_cap", with_line(13, "  steps_per_d: 1e17"), {},
+       {"steps_per_d_over_cap.yaml:13:16:", "trainer.steps_per_d", "2^40"}},
+      {"seed_plus_replicas_wraps", with_line(2, "seed: 9223372036854775807\nreplicas: 3"), {},
+       {"seed_plus_replicas_wraps.yaml:2:7:", "seed", "2^63-1", "9223372036854775805"}},
+      {"offline_epochs_over_cap", with_line(13, "  type: offline_gd\n  n: 100000000\n  batch: 1\n  epochs: 100000"), {},
+       {"offline_epochs_over_cap.yaml:16:11:", "trainer.epochs", "2^40"}},
+      // Validation sees what the run would hit (case 5).
+      {"metrics_duplicate", with_line(16, "  names: [overlap, overlap]"), {},
+       {"metrics_duplicate.yaml:16:", "metrics.names", "'overlap' is listed twice"}},
+      {"fit_missing_column", plus("study: {sweep: {base.d: [8, 16]}, fit: {x: base.d, y: steps_to_overlap_0.9}}\n"), {},
+       {"fit_missing_column.yaml:21:", "study.fit", "steps_to_overlap_0.9", "not a column of runs.csv",
+        "did you mean 'steps_to_overlap_0.5'"}},
+      {"d_test_set_too_large", with_line(5, "  d: 10000000"), {"metrics.test_samples=10000"},
+       {"more memory than is available", "test set (metrics.test_samples x d)", "--force"}},
+      {"k_d_replicas_too_large", with_line(5, "  d: 10000000\n  k: 1000000"), {},
+       {"k_d_replicas_too_large.yaml:5:6:", "base.d", "W [R, k, d]", "more than this machine can allocate"}},
+      // Bounded inputs (case 3): tensor files must be regular files.
+      {"load_directory", with_line(11, "  type: rank1\n  load: /tmp"), {},
+       {"load_directory.yaml:12:9:", "adapter.load", "/tmp: is a directory, not a .safetensors file"}},
+      {"load_dev_zero", with_line(11, "  type: rank1\n  load: /dev/zero"), {},
+       {"load_dev_zero.yaml:12:9:", "adapter.load", "is a character device"}},
+      // Messages (case 6): a bad sweep element is located at its own line and column.
+      {"sweep_element_located", plus("study:\n  sweep:\n    trainer.lr:\n      - 0.5\n      - -1.0\n"), {},
+       {"sweep_element_located.yaml:25:9:", "trainer.lr"}},
+      {"ov_unterminated_quote", kUseBase, {"name='tiny"}, {"name", "unterminated quoted string"}},
+      {"ov_text_after_quote", kUseBase, {"name='tiny' x"}, {"name", "after the closing quote"}},
+      {"ov_long_value", kUseBase, {"trainer.lr=" + std::string(100000, 'x')}, {"trainer.lr", "(100011 characters)"}},
+      {"threads_zero", kUseBase, {"--threads", "0"}, {"--threads", "must be a whole number in 1..1024, got '0'"}},
+      {"jobs_negative", kUseBase, {"--jobs=-1"}, {"--jobs", "must be a whole number in 0..1024"}},
       // Unreadable and unwritable paths (tests run as root: a path below a regular file is unwritable).
       {"out_under_file", kUseBase, {"--out", "<file>/sub"}, {"--out", "cannot create the results folder"}},
       {"dir_under_file", plus("# output below\n"), {"output.plots=false", "+output.dir=<file>/sub"},
@@ -201,8 +234,9 @@ TEST_CASE("bad configs, overrides and paths give one located error and no result
       CHECK(r.exit_code > 0);
       CHECK(r.exit_code < 128);
       for (const auto& e : c.expected) CHECK_THAT(r.err, Catch::Matchers::Contains(e));
-      // One error, not a backtrace or a cascade.
+      // One error, not a backtrace or a cascade, and no long echo of a value.
       CHECK(std::count(r.err.begin(), r.err.end(), '\n') <= 3);
+      CHECK(r.err.size() < 2000);
       CHECK_THAT(r.err, !Catch::Matchers::Contains("Exception raised from"));
       CHECK_FALSE(fs::exists(outs[i - begin]));
     }
@@ -222,5 +256,132 @@ TEST_CASE("a missing or non-file config path is an error naming it", "[bad_input
     CHECK_THAT(r.err, Catch::Matchers::Contains(path));
     CHECK_FALSE(fs::exists(root + "/out"));
   }
+  fs::remove_all(root);
+}
+
+TEST_CASE("a FIFO or /dev/zero as config or adapter.load is refused at once, with no folder", "[bad_input]") {
+  const std::string root = lrlab::test::fresh_dir("bad_stream");
+  const std::string fifo = root + "/pipe.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string config = root + "/load_fifo.yaml";
+  lrlab::test::write_text(config, with_line(11, "  type: rank1\n  load: " + fifo));
+  struct PathCase {
+    std::vector<std::string> args;
+    std::vector<std::string> expected;
+  };
+  const std::vector<PathCase> cases = {
+      {{"run", fifo}, {fifo, "is a FIFO (named pipe), not a configuration file"}},
+      {{"validate", fifo}, {fifo, "FIFO"}},
+      {{"run", "/dev/zero"}, {"/dev/zero", "is a character device, not a configuration file"}},
+      {{"run", config}, {"load_fifo.yaml:12:9:", "adapter.load", "is a FIFO (named pipe), not a .safetensors file"}},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--out", root + "/out", "-q"});
+    if (args[0] == "validate") args.resize(2);
+    // A blocking open or read of the FIFO (no writer ever comes) would hit the timeout.
+    const auto r = run_lrlab(args, root + "/capture", 120);
+    INFO(args[0] << " " << args[1] << "\nstderr: " << r.err);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code == 1);
+    for (const auto& e : c.expected) CHECK_THAT(r.err, Catch::Matchers::Contains(e));
+    CHECK_FALSE(fs::exists(root + "/out"));
+  }
+  fs::remove_all(root);
+}
+
+TEST_CASE("command-line mistakes get one clear line: unknown commands, ranges, non-results folders",
+          "[bad_input]") {
+  const std::string root = lrlab::test::fresh_dir("bad_cli");
+  const std::string config = root + "/tiny.yaml";
+  lrlab::test::write_text(config, join_lines(kBase));
+  struct CliCase {
+    std::vector<std::string> args;
+    std::vector<std::string> expected;
+  };
+  const std::vector<CliCase> cases = {
+      {{"frob"}, {"unknown command 'frob'; the commands are run, validate, list, plot, gradcheck"}},
+      {{"rn", config}, {"unknown command 'rn'", "did you mean 'run'?"}},
+      {{"plot", root}, {root, "not a results folder"}},
+      {{"gradcheck", config, "--tolerance=-1"}, {"--tolerance", "must be a finite number > 0, got '-1'"}},
+      {{"gradcheck", config, "--tolerance", "0"}, {"--tolerance", "must be a finite number > 0"}},
+      {{"gradcheck", config, "--tolerance", "nan"}, {"--tolerance", "must be a finite number > 0"}},
+      {{"gradcheck", config, "--fd-tolerance", "inf"}, {"--fd-tolerance", "must be a finite number > 0"}},
+      {{"gradcheck", config, "--batch", "100000000"}, {"--batch", "must be a whole number in 1..1000000"}},
+      {{"gradcheck", config, "--batch", "1000000", "base.d=10000000", "dtype=float64"},
+       {"gradcheck: --replicas 2 x --batch 1000000 x d = 10000000", "more than"}},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_lrlab(c.args, root + "/capture", 60);
+    INFO(c.args[0] << " " << (c.args.size() > 1 ? c.args.back() : "") << "\nstderr: " << r.err);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code > 0);
+    CHECK(r.exit_code < 128);
+    for (const auto& e : c.expected) CHECK_THAT(r.err, Catch::Matchers::Contains(e));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') <= 3);
+    CHECK_THAT(r.err, !Catch::Matchers::Contains("Exception raised from"));
+  }
+  CHECK_FALSE(fs::exists(root + "/plots"));  // plot on a folder that is not a results folder creates nothing
+  fs::remove_all(root);
+}
+
+TEST_CASE("--dry-run shows the memory and disk estimates and refuses what will not fit unless --force",
+          "[bad_input]") {
+  const std::string root = lrlab::test::fresh_dir("estimate");
+  const std::string config = root + "/tiny.yaml";
+  lrlab::test::write_text(config, join_lines(kBase));
+  auto r = run_lrlab({"run", config, "--out", root + "/out", "--dry-run"}, root + "/capture", 60);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Matchers::Contains("estimated peak memory"));
+  CHECK_THAT(r.out, Catch::Matchers::Contains("results on disk"));
+  CHECK_THAT(r.out, Catch::Matchers::Contains("free at " + root + "/out"));
+  CHECK_THAT(r.out, Catch::Matchers::Matches("(.|\n)*group +0: .* memory, ~.* disk(.|\n)*"));
+  // A test set of 1e4 x 1e7 float64 numbers (800 GB): the dry run prints the plan, then refuses.
+  const std::string huge_d = "base.d=10000000", huge_test = "metrics.test_samples=10000";
+  r = run_lrlab({"run", config, huge_d, huge_test, "--out", root + "/out", "--dry-run"}, root + "/capture", 60);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Matchers::Contains("estimated peak memory 80"));
+  CHECK_THAT(r.err, Catch::Matchers::Contains("more memory than is available"));
+  // --force accepts it (only the dry run, so nothing is allocated).
+  r = run_lrlab({"run", config, huge_d, huge_test, "--out", root + "/out", "--dry-run", "--force"}, root + "/capture", 60);
+  CHECK(r.exit_code == 0);
+  // validate refuses it too, before anything runs.
+  r = run_lrlab({"validate", config, huge_d, huge_test}, root + "/capture", 60);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Matchers::Contains("more memory than is available"));
+  CHECK_FALSE(fs::exists(root + "/out"));
+  fs::remove_all(root);
+}
+
+TEST_CASE("SIGTERM stops planning a large study within a second and leaves no folder", "[bad_input]") {
+  const std::string root = lrlab::test::fresh_dir("plan_interrupt");
+  const std::string config = root + "/many.yaml";
+  // 200000 runs of one point: building their configs takes many seconds.
+  lrlab::test::write_text(config, with_line(2, "seed: 0\nreplicas: 200000"));
+  lrlab::test::Child child({"run", config, "--out", root + "/out", "-q"}, root + "/capture");
+  // Start-up (loading LibTorch) takes from 1 to 20 s on a loaded machine: wait until lrlab catches
+  // SIGTERM (its handlers are installed just before the config is read), then let planning begin.
+  const auto catches_sigterm = [&] {
+    std::ifstream status("/proc/" + std::to_string(child.pid()) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTERM - 1)) & 1;
+    return 0ULL;
+  };
+  for (int i = 0; i < 1200 && !catches_sigterm() && !child.poll(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  REQUIRE_FALSE(child.poll());
+  const auto sent = std::chrono::steady_clock::now();
+  child.kill(SIGTERM);
+  const lrlab::test::ProcessResult r = child.wait(30);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  INFO("stderr: " << r.err);
+  CHECK(seconds < 1.5);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK_FALSE(fs::exists(root + "/out"));
   fs::remove_all(root);
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "framework/error.h"
@@ -133,5 +134,67 @@ TEST_CASE("safetensors: corrupted files give an lrlab::Error naming the path", "
   // A missing file.
   CHECK_THROWS_WITH(lrlab::read_safetensors(dir + "/missing.safetensors"),
                     Catch::Contains(dir + "/missing.safetensors") && Catch::Contains("cannot open"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("safetensors: directories, FIFOs, devices and oversized files are refused before reading",
+          "[safetensors][bounded_read]") {
+  const std::string dir = temp_dir();
+  CHECK_THROWS_WITH(lrlab::read_safetensors(dir),
+                    Catch::Contains(dir) && Catch::Contains("is a directory, not a .safetensors file"));
+  const std::string fifo = dir + "/pipe.safetensors";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(lrlab::read_safetensors(fifo), Catch::Contains("is a FIFO (named pipe)"));
+  CHECK_THROWS_WITH(lrlab::read_safetensors("/dev/zero"), Catch::Contains("is a character device"));
+  const std::string good = dir + "/good.safetensors";
+  lrlab::TensorFile file;
+  file.tensors = {{"w", at::arange(6, at::kDouble).view({2, 3})}};
+  lrlab::write_safetensors(good, file);
+  const auto size = fs::file_size(good);
+  CHECK(lrlab::read_safetensors(good, size).tensors.size() == 1);
+  CHECK_THROWS_WITH(lrlab::read_safetensors(good, size - 1),
+                    Catch::Contains("more than the limit of " + std::to_string(size - 1) + " bytes") &&
+                        Catch::Contains("LRLAB_MAX_TENSOR_MB"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("safetensors: a header length is printed as a number and binary headers are escaped",
+          "[safetensors]") {
+  const std::string dir = temp_dir();
+  const std::string bad = dir + "/bad.safetensors";
+  const auto no_control_bytes = [](const std::string& s) {
+    for (char c : s)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\n') return false;
+    return true;
+  };
+  // A header length above the format's 100 MB limit, in a (sparse) file large enough to hold it.
+  {
+    std::string head(8, '\0');
+    const uint64_t n = 100'000'001;
+    std::memcpy(head.data(), &n, 8);
+    write_bytes(bad, head);
+    fs::resize_file(bad, 100'000'100);
+    CHECK_THROWS_WITH(lrlab::read_safetensors(bad, 200'000'000),
+                      Catch::Contains("header length 100000001 bytes, more than the format's limit of 100 MB"));
+  }
+  // Binary where the JSON header should be: the parser's quote of it is escaped.
+  std::string binary;
+  for (int i = 1; i < 40; ++i) binary += static_cast<char>(i * 37 % 256);
+  const auto message_of = [&](const std::string& content) {
+    write_bytes(bad, content);
+    try {
+      lrlab::read_safetensors(bad);
+    } catch (const lrlab::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string message = message_of(raw_file(binary, ""));
+  CHECK_THAT(message, Catch::Contains("corrupted safetensors header"));
+  CHECK(no_control_bytes(message));
+  // Eight bytes of text read as a length are a number in the message, not the bytes themselves.
+  message = message_of("\x01\x02\x03\x04\x05\x06\x07\x08rest");
+  CHECK_THAT(message, Catch::Contains("header length 578437695752307201 exceeds the file size 12"));
+  CHECK(no_control_bytes(message));
   fs::remove_all(dir);
 }

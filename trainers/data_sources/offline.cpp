@@ -1,9 +1,13 @@
 #include "trainers/data_sources/offline.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
+#include "framework/checked_math.h"
 #include "framework/config.h"
 #include "framework/error.h"
+#include "framework/machine_resources.h"
 #include "trainers/data_sampler.h"
 #include "trainers/parameter_ops.h"
 
@@ -88,6 +92,9 @@ std::shared_ptr<OfflineSource> OfflineSource::from_config(const Config& cfg, con
   double n_per_d = 10.0;
   read_training_set_options(cfg, d, &n, &n_per_d);
   n = training_set_size(n, n_per_d, d);
+  // The training set x [R, n, d] is drawn at the start of the run: it must be able to exist.
+  check_tensor_fits(cfg, cfg.has("n") ? "n" : "n_per_d", {model.ctx.replicas(), n, d},
+                    static_cast<int64_t>(c10::elementSize(model.ctx.dtype)), "the training set x [R, n, d]");
   const int64_t batch = read_batch_option(cfg, "batch", "full");
   // The budget: `epochs` or `steps` / `steps_per_d`; the one given wins over the other's default, and
   // giving both is an error naming both.
@@ -100,7 +107,14 @@ std::shared_ptr<OfflineSource> OfflineSource::from_config(const Config& cfg, con
                            " both set the step budget: give only one");
   const bool by_epochs = epochs > 0 && (cfg.has("epochs") || steps == 0);
   const int64_t b = batch == 0 ? n : std::min(batch, n);
-  return std::make_shared<OfflineSource>(n, batch, by_epochs ? epochs * ((n + b - 1) / b) : steps);
+  if (!by_epochs) return std::make_shared<OfflineSource>(n, batch, steps);
+  // epochs x batches per epoch, under the 2^40 cap of every step budget (read_step_budget).
+  constexpr int64_t kMaxSteps = int64_t{1} << 40;
+  const auto total = checked_mul(epochs, (n + b - 1) / b);
+  if (!total || *total > kMaxSteps)
+    cfg.fail("epochs", fmt::format("{} epochs x {} batches per epoch is more than the limit of 2^40 steps", epochs,
+                                   (n + b - 1) / b));
+  return std::make_shared<OfflineSource>(n, batch, *total);
 }
 
 std::string OfflineSource::begin(models::Model& model, UpdateRule& rule, GradPath grad, bool spherical) {

@@ -1,6 +1,7 @@
 #include "trainers/data_sources/online.h"
 
 #include "framework/config.h"
+#include "framework/machine_resources.h"
 #include "trainers/online_step.h"
 
 namespace lrlab::trainers {
@@ -14,6 +15,9 @@ std::shared_ptr<OnlineSource> OnlineSource::from_config(const Config& cfg, const
   const int64_t steps = read_step_budget(cfg, defaults.steps, model.base->d());
   const auto batch = cfg.get<int64_t>("batch", 1);
   if (batch < 1 || batch > 1'000'000) cfg.fail("batch", "must be in 1..1e6 for online data, got " + std::to_string(batch));
+  // The step's inputs x [R, batch, d] must exist at all (checked_math: no product wraps).
+  check_tensor_fits(cfg, "batch", {model.ctx.replicas(), batch, model.base->d()},
+                    static_cast<int64_t>(c10::elementSize(model.ctx.dtype)), "the inputs x [R, batch, d] of a step");
   return std::make_shared<OnlineSource>(steps, batch);
 }
 
