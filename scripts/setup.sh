@@ -16,6 +16,7 @@ PACKAGES=(
   libopenblas0-pthread                            # fast BLAS/LAPACK for LibTorch
   gnuplot-nox                                     # plots
   python3-torch                                   # Python reference benchmark
+  python3-numpy python3-pandas                    # the results loader (python/lrlab) and its tests
 )
 ARCH_LIB=/usr/lib/x86_64-linux-gnu
 OPENBLAS_DIR=$ARCH_LIB/openblas-pthread
