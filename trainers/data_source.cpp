@@ -10,12 +10,28 @@ int64_t step_budget(int64_t steps, double steps_per_d, int64_t d) {
   return steps_per_d > 0 ? static_cast<int64_t>(std::ceil(steps_per_d * static_cast<double>(d))) : steps;
 }
 
+void fail_conflicting_keys(const Config& cfg, const std::string& key, const std::string& other,
+                           const std::string& what) {
+  const std::string prefix = cfg.path().empty() ? "" : cfg.path() + ".";
+  cfg.fail(key, prefix + key + " and " + prefix + other + " both set " + what + ": give only one (on the command " +
+                    "line, ~" + prefix + other + " deletes " + other + ")");
+}
+
 int64_t read_step_budget(const Config& cfg, int64_t fallback, int64_t d) {
+  // `steps_per_d > 0` sets the budget; `steps` is then neither allowed (an override of it must not be
+  // silently ignored) nor read (so the resolved config does not hold both and reloads as it is).
+  if (cfg.has("steps_per_d")) {
+    const auto steps_per_d = cfg.get<double>("steps_per_d");
+    if (!(steps_per_d >= 0) || !std::isfinite(steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
+    if (steps_per_d > 0) {
+      if (cfg.has("steps")) fail_conflicting_keys(cfg, "steps", "steps_per_d", "the step budget");
+      return step_budget(0, steps_per_d, d);
+    }
+  }
   const auto steps = cfg.get<int64_t>("steps", fallback);
-  const auto steps_per_d = cfg.get<double>("steps_per_d", 0.0);
+  cfg.get<double>("steps_per_d", 0.0);  // recorded as 0 ("use steps"), so `lrlab list` shows the key
   if (steps < 0 || steps > int64_t{1} << 40) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(steps));
-  if (!(steps_per_d >= 0) || !std::isfinite(steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
-  return step_budget(steps, steps_per_d, d);
+  return steps;
 }
 
 }  // namespace lrlab::trainers
