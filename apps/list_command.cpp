@@ -175,10 +175,10 @@ std::string wrap(const std::string& text, std::size_t first, std::size_t rest, s
   return out + line + "\n";
 }
 
-/// A Markdown table cell: pipes escaped.
+/// A Markdown table cell: pipes escaped, and `<` so that `runs/<name>` is not read as an HTML tag.
 std::string cell(const std::string& text) {
   std::string out;
-  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  for (char c : text) out += c == '|' ? std::string("\\|") : c == '<' ? std::string("&lt;") : std::string(1, c);
   return out;
 }
 
