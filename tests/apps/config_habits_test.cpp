@@ -74,7 +74,7 @@ TEST_CASE("two keys that set the same thing are an error naming both", "[config_
             .empty());
 }
 
-TEST_CASE("~key.path deletes a key; deleting an absent key names the closest one", "[config_habits]") {
+TEST_CASE("deleting a key with ~key.path, and an absent key named with the closest one", "[config_habits]") {
   lrlab::testing::TempDir dir;
   const std::string path = write_config(dir, kStudy);
   const Config root = load_with_overrides(path, {"~trainer.steps_per_d", "trainer.steps=50"});
@@ -97,7 +97,7 @@ TEST_CASE("~key.path deletes a key; deleting an absent key names the closest one
              Catch::Matchers::Contains("a deletion takes no value: write '~trainer.lr'"));
 }
 
-TEST_CASE("-m key=a,b sweeps (a grid with the file's axes); an axis the file sweeps is refused", "[config_habits]") {
+TEST_CASE("multirun: -m key=a,b adds sweep axes (a grid with the file's axes), and an axis the file sweeps is refused", "[config_habits]") {
   lrlab::testing::TempDir dir;
   const std::string path = write_config(dir, kStudy);
   const Config root = lrlab::load_multirun(path, {"trainer.lr=1,2,4", "adapter.c=train,teacher", "+study.seeds=2"});
