@@ -34,12 +34,6 @@ Node* parent_map(Document& doc, const std::vector<std::string>& segs, const Loc&
   return m;
 }
 
-}  // namespace config_detail
-
-using namespace config_detail;  // NOLINT: this file implements config_detail's client, Config
-
-namespace {
-
 /// Joins path segments that, together, name an existing dotted key of the document (longest first).
 std::vector<std::string> merge_dotted_segments(const Document& doc, const std::vector<std::string>& segs) {
   std::vector<std::string> out;
@@ -62,6 +56,12 @@ std::vector<std::string> merge_dotted_segments(const Document& doc, const std::v
   }
   return out;
 }
+
+}  // namespace config_detail
+
+using namespace config_detail;  // NOLINT: this file implements config_detail's client, Config
+
+namespace {
 
 /// Puts a copy of `node` at the key path `full` of every document of `impl`, creating mappings as
 /// needed. With `keep_locations` the copy keeps the locations it was written at; else it takes the
@@ -93,6 +93,7 @@ void place_value(const Config::Impl& impl, const std::vector<std::string>& full,
 }  // namespace
 
 void Config::apply_override(const std::string& assignment) {
+  if (!assignment.empty() && assignment[0] == '~') return delete_override(*impl_, assignment);
   const bool add = !assignment.empty() && assignment[0] == '+';
   const std::string body = add ? assignment.substr(1) : assignment;
   const std::size_t eq = body.find('=');

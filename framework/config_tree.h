@@ -159,6 +159,10 @@ struct Record {
 /// non-mapping intermediate is an error at `loc`.
 Node* parent_map(Document& doc, const std::vector<std::string>& segs, const Loc& loc, bool create);
 
+/// Joins path segments that, together, name an existing dotted key of the document (longest first):
+/// a sweep axis `base.d:` under study.sweep is one key, so `study.sweep.base.d` names it.
+std::vector<std::string> merge_dotted_segments(const Document& doc, const std::vector<std::string>& segs);
+
 }  // namespace lrlab::config_detail
 
 namespace lrlab {
@@ -184,5 +188,12 @@ struct Config::Impl {
   /// The distinct documents (a stacked view may hold one twice).
   std::vector<config_detail::DocPtr> unique_docs() const;
 };
+
+namespace config_detail {
+/// The command-line deletion `~key.path` (config_delete.cpp): removes a key that exists in every
+/// document of `impl` (else a ConfigError naming the closest key) and records the assignment with the
+/// overrides. `~key=value` is an error (a deletion takes no value).
+void delete_override(const Config::Impl& impl, const std::string& assignment);
+}  // namespace config_detail
 
 }  // namespace lrlab

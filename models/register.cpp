@@ -19,6 +19,7 @@
 #include "models/adapters/scratch.h"
 #include "models/adapters/vera.h"
 #include "models/low_rank.h"
+#include "models/option_help.h"
 #include "models/two_layer.h"
 
 namespace lrlab::models {
@@ -159,6 +160,68 @@ Model build_model(const Config& root, const Context& ctx) {
   }
   adapter_cfg.finish_recursive();
   return m;
+}
+
+}  // namespace lrlab::models
+
+namespace lrlab::models {
+
+void add_model_option_help(OptionHelpTable& t) {
+  t.add("base network", "", {{"type", "the base network f(x) = lam^T sigma(W x) (registered type)"}});
+  t.add("base network", "two_layer",
+        {{"d", "input dimension d"},
+         {"k", "width k (rows of W)"},
+         {"activation", "the activation sigma (a section with its own type, see `lrlab list activation`)"},
+         {"init", "rows of W: sphere (unit norm) | gaussian (N(0, I/d)) | orthonormal (k <= d)"},
+         {"row_scale", "multiplies every row of W after init"},
+         {"second_layer", "lam: constant (1/k) | signs (+-1/sqrt k) | gaussian (N(0, 1/k)) | given (from lam)"},
+         {"lam", "the second layer when second_layer = given (k numbers)"},
+         {"zero_base", "W = 0: the GLM / single-index case"}});
+  t.add("activation", "", {{"type", "the activation sigma (registered type)"},
+                           {"quadrature_nodes", "Gauss-Hermite nodes of the population kernel where it has no closed form"}});
+  t.add("activation", "softplus", {{"beta", "sharpness: log(1 + exp(beta z)) / beta"}});
+  t.add("activation", "hermite",
+        {{"p", "sigma = He_p (1..6); give p or coefficients"},
+         {"coefficients", "[a_0, a_1, ...]: sigma = sum_p a_p He_p / p!"},
+         {"normalize", "scale sigma to unit norm under N(0, 1)"}});
+  t.add("teacher", "", {{"type", "the teacher (registered type)"}});
+  t.add("teacher", "low_rank",
+        {{"rank", "rank r of the teacher's perturbation W* - W"},
+         {"xi", "perturbation scale xi* (may differ across replicas)"},
+         {"c", "columns of C*: random (uniform on the sphere) | uniform (1/sqrt k) | basis (e_1..e_r)"},
+         {"tau", "label noise standard deviation (may differ across replicas)"}});
+  t.add("adapter", "", {{"type", "the adapter Delta trained on top of W (registered type)"},
+                        {"load", "start from the adapter saved in this .safetensors file"},
+                        {"rank", "rank r of the factors B [k, r] and A [r, d]"},
+                        {"alpha", "scale numerator of s = alpha / r (may differ across replicas)"},
+                        {"scaling", "standard (s = alpha / r) | rs (s = alpha / sqrt r)"},
+                        {"init_a", "A at init: gaussian N(0, 1/d) | kaiming (PEFT's U(-1/sqrt d, 1/sqrt d)) | orthogonal"},
+                        {"lr_ratio", "learning-rate multiplier of B relative to A (LoRA+)"},
+                        {"init", "initialisation of the adapter's parameters (see the type)"},
+                        {"row_scale", "multiplies every row after init"}});
+  t.add("adapter", "rank1",
+        {{"c", "train | fixed_random | teacher (the known-c case: c = c*)"},
+         {"c_init", "c at init when c = train: random (unit norm) | zero"},
+         {"xi", "initial xi (may differ across replicas); ignored when xi_from_teacher"},
+         {"xi_from_teacher", "start xi at the teacher's xi* (needs a low_rank teacher)"},
+         {"train_xi", "train xi too"}});
+  t.add("adapter", "lora",
+        {{"init", "default (A by init_a, B = 0) | pissa | spectral (LoRA-One: one full-gradient step)"},
+         {"init_samples", "spectral init: samples that estimate the full gradient"},
+         {"init_scale", "spectral init: step size eta of s B A = eta (-G)_r"}});
+  t.add("adapter", "vera",
+        {{"rank", "rows of the frozen A (may exceed k; at most d)"},
+         {"d_init", "initial value of every entry of d_vec"},
+         {"init", "frozen A, B: kaiming (U(-1/sqrt fan_in, 1/sqrt fan_in), as PEFT) | gaussian (N(0, 1/fan_in))"},
+         {"lr_ratio", "learning-rate multiplier of b_vec relative to d_vec (LoRA+)"}});
+  t.add("adapter", "scratch", {{"init", "rows of Theta: sphere | gaussian | orthonormal (as the base network)"}});
+  t.add("adapter", "linearized", {{"inner", "the adapter that is linearized (a section with its own type)"}});
+  t.add("metrics", "",
+        {{"names", "metrics recorded (see `lrlab list metric`)"},
+         {"every", "record every this many steps (0: about 100 records per run); the resolution of hitting times"},
+         {"test_samples", "size of the held-out Monte-Carlo test set (test_loss)"},
+         {"test_seed", "seed of the test inputs (shared by every run, so runs compare on one set)"},
+         {"thresholds", "metric -> thresholds, e.g. {overlap: [0.5, 0.95]}: columns steps_to_overlap_0.5, ..."}});
 }
 
 }  // namespace lrlab::models

@@ -17,6 +17,7 @@ PACKAGES=(
   gnuplot-nox                                     # plots
   python3-torch                                   # Python reference benchmark
   slurmctld slurmd slurm-client munge             # single-node Slurm for tests/slurm/slurm_test.sh
+  python3-numpy python3-pandas                    # the results loader (python/lrlab) and its tests
 )
 ARCH_LIB=/usr/lib/x86_64-linux-gnu
 OPENBLAS_DIR=$ARCH_LIB/openblas-pthread

@@ -1,8 +1,10 @@
 #include "study/defaults.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "framework/error.h"
 #include "study/group_runner.h"
 
 namespace lrlab::study {
@@ -10,10 +12,10 @@ namespace lrlab::study {
 namespace {
 
 /// The dotted keys a `study.sweep` / `study.zip` mapping varies (nested maps flattened).
-void swept_keys(const ConfigValue& node, const std::string& prefix, std::vector<std::string>& out) {
+void collect_swept_keys(const ConfigValue& node, const std::string& prefix, std::vector<std::string>& out) {
   for (const std::string& local : node.keys()) {
     const std::string key = prefix + local;
-    if (node.at(local).is_map()) swept_keys(node.at(local), key + ".", out);
+    if (node.at(local).is_map()) collect_swept_keys(node.at(local), key + ".", out);
     else out.push_back(key);
   }
 }
@@ -48,10 +50,35 @@ std::string default_value(const Config& root, const std::string& dotted_key) {
   }
 }
 
-void fill_swept_defaults(Config& root) {
+std::vector<std::string> swept_keys(const Config& root) {
   const ConfigValue study = root.value("study");
   std::vector<std::string> keys;
-  for (const char* section : {"sweep", "zip"}) swept_keys(study.at(section), "", keys);
+  for (const char* section : {"sweep", "zip"}) collect_swept_keys(study.at(section), "", keys);
+  return keys;
+}
+
+bool accepts_added_key(const Config& root, const std::string& assignment) {
+  Config trial = root.clone();
+  try {
+    trial.apply_override("+" + assignment);
+  } catch (const ConfigError&) {
+    return false;
+  }
+  try {
+    resolved_without_study(trial);
+    return true;
+  } catch (const ConfigError& e) {
+    // The key is known but clashes with another (trainer.steps next to steps_per_d): that error says
+    // more than "unknown key". Any other error belongs to the config, reported where it is built.
+    if (std::string(e.what()).find("unknown key") == std::string::npos) throw;
+    return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void fill_swept_defaults(Config& root) {
+  const std::vector<std::string> keys = swept_keys(root);
   std::vector<std::string> missing;
   for (const auto& key : keys)
     if (root.value_text(key).empty()) missing.push_back(key);

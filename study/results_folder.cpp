@@ -65,14 +65,18 @@ void prepare_folder(const std::string& dir, const std::string& document, bool re
   write_file_atomic(dir + "/study.yaml", document);
 }
 
-void write_resolved_config(const std::string& dir, const Config& first_run, const Config& root, int64_t base_seed) {
+std::string resolved_config_text(const Config& first_run, const Config& root, int64_t base_seed) {
   YAML::Node resolved = YAML::Load(first_run.resolved_yaml());
   if (!root.value_text("study").empty()) resolved["study"] = YAML::Load(root.value_text("study"));
   resolved.remove("seed");
   resolved["seed"] = base_seed;
   YAML::Emitter e;
   e << resolved;
-  write_file_atomic(dir + "/config.yaml", std::string("# resolved config (defaults filled in)\n") + e.c_str() + "\n");
+  return std::string("# resolved config (defaults filled in)\n") + e.c_str() + "\n";
+}
+
+void write_resolved_config(const std::string& dir, const Config& first_run, const Config& root, int64_t base_seed) {
+  write_file_atomic(dir + "/config.yaml", resolved_config_text(first_run, root, base_seed));
 }
 
 std::set<std::string> finished_runs(const std::string& dir) {

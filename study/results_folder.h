@@ -33,6 +33,11 @@ namespace lrlab::study {
 void prepare_folder(const std::string& dir, const std::string& document, bool restart,
                     const std::function<void(const std::string&)>& fail_dir);
 
+/// The text of config.yaml (what `lrlab config` prints): the first run's resolved config
+/// (`first_run`, defaults filled in) with the study section of `root` and the top-level `seed` set to
+/// `base_seed`.
+std::string resolved_config_text(const Config& first_run, const Config& root, int64_t base_seed);
+
 /// Writes config.yaml: the first run's resolved config (`first_run`, defaults filled in) with the study
 /// section of `root` and the top-level `seed` set to `base_seed`.
 void write_resolved_config(const std::string& dir, const Config& first_run, const Config& root, int64_t base_seed);

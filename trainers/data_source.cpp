@@ -19,20 +19,34 @@ int64_t step_budget(int64_t steps, double steps_per_d, int64_t d) {
   return steps_per_d > 0 ? static_cast<int64_t>(std::ceil(steps_per_d * static_cast<double>(d))) : steps;
 }
 
+void fail_conflicting_keys(const Config& cfg, const std::string& key, const std::string& other,
+                           const std::string& what) {
+  const std::string prefix = cfg.path().empty() ? "" : cfg.path() + ".";
+  cfg.fail(key, prefix + key + " and " + prefix + other + " both set " + what + ": give only one (on the command " +
+                    "line, ~" + prefix + other + " deletes " + other + ")");
+}
+
 int64_t read_step_budget(const Config& cfg, int64_t fallback, int64_t d) {
-  const auto steps = cfg.get<int64_t>("steps", fallback);
-  const auto steps_per_d = cfg.get<double>("steps_per_d", 0.0);
-  if (steps < 0 || steps > kMaxSteps) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(steps));
-  if (!(steps_per_d >= 0) || !std::isfinite(steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
-  if (steps_per_d > 0) {
-    // The cap applies to the product too: 1e17 x d must not slip past it, nor 1e30 x d wrap around.
-    const auto budget = ceil_int64(steps_per_d * static_cast<double>(d));
-    if (!budget || *budget > kMaxSteps)
-      cfg.fail("steps_per_d", fmt::format("{} x d = {} gives {:.3g} steps, more than the limit of 2^40 "
-                                          "(about 1.1e12)",
-                                          format_number(steps_per_d), d, steps_per_d * static_cast<double>(d)));
+  // `steps_per_d > 0` sets the budget; `steps` is then neither allowed (an override of it must not be
+  // silently ignored) nor read (so the resolved config does not hold both and reloads as it is).
+  if (cfg.has("steps_per_d")) {
+    const auto steps_per_d = cfg.get<double>("steps_per_d");
+    if (!(steps_per_d >= 0) || !std::isfinite(steps_per_d)) cfg.fail("steps_per_d", "must be finite and >= 0");
+    if (steps_per_d > 0) {
+      if (cfg.has("steps")) fail_conflicting_keys(cfg, "steps", "steps_per_d", "the step budget");
+      // The cap applies to the product too: 1e17 x d must not slip past it, nor 1e30 x d wrap around.
+      const auto budget = ceil_int64(steps_per_d * static_cast<double>(d));
+      if (!budget || *budget > kMaxSteps)
+        cfg.fail("steps_per_d", fmt::format("{} x d = {} gives {:.3g} steps, more than the limit of 2^40 "
+                                            "(about 1.1e12)",
+                                            format_number(steps_per_d), d, steps_per_d * static_cast<double>(d)));
+      return *budget;
+    }
   }
-  return step_budget(steps, steps_per_d, d);
+  const auto steps = cfg.get<int64_t>("steps", fallback);
+  cfg.get<double>("steps_per_d", 0.0);  // recorded as 0 ("use steps"), so `lrlab list` shows the key
+  if (steps < 0 || steps > kMaxSteps) cfg.fail("steps", "must be in 0..2^40, got " + std::to_string(steps));
+  return steps;
 }
 
 }  // namespace lrlab::trainers

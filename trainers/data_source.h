@@ -62,8 +62,13 @@ DataSourceRegistry& data_source_registry();
 
 /// The step budget: ceil(steps_per_d * d) when steps_per_d > 0, else `steps`.
 int64_t step_budget(int64_t steps, double steps_per_d, int64_t d);
-/// Reads and validates `steps` (0..2^40, default `fallback`) and `steps_per_d` (finite, >= 0) and
-/// returns the budget for input dimension d.
+/// Reads and validates `steps` (0..2^40, default `fallback`) and `steps_per_d` (finite, >= 0; 0 means
+/// "use steps") and returns the budget for input dimension d. Both given (steps_per_d > 0) is a
+/// ConfigError naming both.
 int64_t read_step_budget(const Config& cfg, int64_t fallback, int64_t d);
+/// Throws the ConfigError (located at `key`) for two keys of `cfg` that both set `what`, naming both
+/// with their paths ("trainer.steps and trainer.steps_per_d both set the step budget: ...").
+[[noreturn]] void fail_conflicting_keys(const Config& cfg, const std::string& key, const std::string& other,
+                                        const std::string& what);
 
 }  // namespace lrlab::trainers

@@ -6,6 +6,7 @@
 #include "trainers/data_sources/online.h"
 #include "trainers/data_sources/population.h"
 #include "trainers/descent.h"
+#include "trainers/option_help.h"
 #include "trainers/schedule.h"
 #include "trainers/schedules/schedules.h"
 #include "trainers/trainer.h"
@@ -131,6 +132,51 @@ std::vector<std::string> schedule_stackable() {
     for (const auto& k : e->stackable)
       if (std::find(keys.begin(), keys.end(), "schedule." + k) == keys.end()) keys.push_back("schedule." + k);
   return keys;
+}
+
+}  // namespace lrlab::trainers
+
+namespace lrlab::trainers {
+
+void add_trainer_option_help(OptionHelpTable& t) {
+  t.add("trainer", "",
+        {{"type", "the trainer: a preset of the one descent loop (registered type)"},
+         {"data", "the data source (type: descent): online | offline | population"},
+         {"lr", "base learning rate (may differ across replicas)"},
+         {"lr_scaling", "none | inverse_d (the step is lr / d; a schedule's min_lr scales alike)"},
+         {"grad", "analytic (hand-derived gradients) | autograd"},
+         {"spherical", "Riemannian step for parameters on the sphere (rank1's u)"},
+         {"early_stop", "stop a group once every run crossed every metrics threshold (its hitting times are known)"},
+         {"weight_decay", "decoupled weight decay (may differ across replicas; never on the sphere)"},
+         {"update", "the update rule (a section with its own type, see `lrlab list update_rule`; default sgd)"},
+         {"schedule", "the learning-rate schedule (a section with its own type, see `lrlab list schedule`)"}});
+  // The adam / adamw presets read the rule's keys in the trainer section (adam_preset above).
+  const OptionHelpTable::Options adam_keys = {
+      {"betas", "[beta1, beta2]: decays of the first and second moments, each in [0, 1)"},
+      {"eps", "denominator epsilon (> 0)"},
+      {"amsgrad", "normalise by the running maximum of the second moment (AMSGrad)"}};
+  const OptionHelpTable::Options coupled_decay = {
+      {"weight_decay", "coupled L2 coefficient added to the gradient (may differ across replicas)"}};
+  for (const char* adam : {"adam", "adamw"}) t.add("trainer", adam, adam_keys);
+  t.add("trainer", "adam", coupled_decay);
+  t.add("data source", "",
+        {{"steps", "step budget (0..2^40); give steps or steps_per_d"},
+         {"steps_per_d", "step budget per input dimension: ceil(steps_per_d * d) steps (0: use steps)"},
+         {"batch", "samples per step: B (online); full (the whole set) or a minibatch size (offline)"}});
+  t.add("data source", "offline",
+        {{"n", "training set size (0: use n_per_d); give n or n_per_d"},
+         {"n_per_d", "training set size per input dimension: ceil(n_per_d * d) samples"},
+         {"epochs", "passes over the training set (0: use steps); give epochs or steps"}});
+  t.add("update rule", "", {{"type", "the update rule (registered type)"}});
+  for (const char* adam : {"adam", "adamw"}) t.add("update rule", adam, adam_keys);
+  t.add("update rule", "adam", coupled_decay);
+  t.add("schedule", "", {{"type", "the learning-rate schedule lr_s over updates s = 0 .. T-1 (registered type)"}});
+  t.add("schedule", "step", {{"every", "updates between two decays"}, {"gamma", "decay factor per `every` updates"}});
+  for (const char* decay : {"cosine", "linear"})
+    t.add("schedule", decay,
+          {{"min_lr", "learning rate at the end of the decay (scaled by lr_scaling like lr)"},
+           {"warmup", "updates of linear warm-up from 0 before the decay"}});
+  t.add("schedule", "inverse_time", {{"t0", "time scale: lr_s = lr / (1 + s / t0)"}});
 }
 
 }  // namespace lrlab::trainers

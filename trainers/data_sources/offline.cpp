@@ -76,8 +76,10 @@ int64_t training_set_size(int64_t n, double n_per_d, int64_t d) {
 
 void read_training_set_options(const Config& cfg, int64_t d, int64_t* n, double* n_per_d) {
   *n = cfg.get<int64_t>("n", *n);
-  *n_per_d = cfg.get<double>("n_per_d", *n_per_d);
   if (*n < 0) cfg.fail("n", "must be >= 0 (0: use n_per_d), got " + std::to_string(*n));
+  // n > 0 sets the size: n_per_d is then neither allowed nor read (as steps / steps_per_d).
+  if (*n > 0 && cfg.has("n_per_d")) fail_conflicting_keys(cfg, "n_per_d", "n", "the training set size");
+  if (*n == 0) *n_per_d = cfg.get<double>("n_per_d", *n_per_d);
   if (!(*n_per_d > 0) || !std::isfinite(*n_per_d)) cfg.fail("n_per_d", "must be finite and > 0");
   const double size = *n > 0 ? static_cast<double>(*n) : std::ceil(*n_per_d * static_cast<double>(d));
   if (size < 1 || size > 1e8)
@@ -103,8 +105,7 @@ std::shared_ptr<OfflineSource> OfflineSource::from_config(const Config& cfg, con
   if (epochs < 0 || epochs > int64_t{1} << 30) cfg.fail("epochs", "must be in 0..2^30 (0: use steps)");
   const bool steps_given = cfg.has("steps") || cfg.has("steps_per_d");
   if (cfg.has("epochs") && epochs > 0 && steps_given && steps > 0)
-    cfg.fail("epochs", cfg.path() + ".epochs and " + cfg.path() + (cfg.has("steps") ? ".steps" : ".steps_per_d") +
-                           " both set the step budget: give only one");
+    fail_conflicting_keys(cfg, "epochs", cfg.has("steps") ? "steps" : "steps_per_d", "the step budget");
   const bool by_epochs = epochs > 0 && (cfg.has("epochs") || steps == 0);
   const int64_t b = batch == 0 ? n : std::min(batch, n);
   if (!by_epochs) return std::make_shared<OfflineSource>(n, batch, steps);
