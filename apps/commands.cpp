@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "apps/gradcheck_command.h"
+#include "apps/summarize_command.h"
 #include "framework/config.h"
 #include "framework/interrupt.h"
 #include "models/activation_registry.h"
@@ -15,6 +16,7 @@
 #include "study/defaults.h"
 #include "study/group_runner.h"
 #include "study/plot.h"
+#include "study/results_folder.h"
 #include "study/runner.h"
 #include "trainers/trainer.h"
 
@@ -145,6 +147,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   plot->add_option("dir", plot_dir, "results folder")->required()->check(CLI::ExistingDirectory);
 
   auto gradcheck = add_gradcheck_command(app);
+  auto summarize = add_summarize_command(app);
 
   try {
     app.parse(argc, argv);
@@ -170,11 +173,15 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
     return 0;
   }
   if (app.got_subcommand("gradcheck")) return gradcheck();
+  if (app.got_subcommand("summarize")) return summarize();
   if (plot->parsed()) {
+    if (!study::is_results_folder(plot_dir))
+      throw Error(plot_dir + " is not an lrlab results folder (no " + study::kResultsMarker +
+                  " marker); give the folder that `lrlab run` wrote");
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& f : report.files) std::cout << f << "\n";
-    return 0;
+    return report.failed.empty() ? 0 : 1;  // images gnuplot should have written are missing or empty
   }
   return 0;
 }

@@ -10,10 +10,12 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "framework/atomic_file.h"
 #include "framework/csv.h"
@@ -552,6 +554,7 @@ PlotReport plot_study(const std::string& dir, const PlotOptions& options) {
 
   const std::string gnuplot = options.render ? find_program(options.gnuplot) : "";
   std::string raster = "pngcairo";
+  bool can_png = true, can_svg = true;  // which images a job must leave (else: reported as failed)
   if (options.render && gnuplot.empty()) {
     report.warnings.push_back(fmt::format(
         "gnuplot not found ('{}'); wrote the data and scripts only. Install it (Debian: "
@@ -576,11 +579,13 @@ PlotReport plot_study(const std::string& dir, const PlotOptions& options) {
     } else if (has("png")) {
       raster = "png";
     } else {
+      can_png = false;
       report.warnings.push_back(
           "gnuplot has neither the pngcairo nor the png terminal; PNG files "
           "will be missing");
     }
-    if (!has("svg"))
+    can_svg = has("svg");
+    if (!can_svg)
       report.warnings.push_back("gnuplot has no svg terminal; SVG files will be missing");
     report.terminal = raster;
   }
@@ -609,6 +614,8 @@ PlotReport plot_study(const std::string& dir, const PlotOptions& options) {
 
   if (gnuplot.empty()) return report;
   for (const auto& job : jobs) {
+    // An image left from an earlier render must not pass for this one (e.g. when gnuplot fails early).
+    for (const auto& image : {job.png, job.svg}) std::remove(image.c_str());
     std::string output;
     const int rc = run_program(gnuplot, {job.script}, plots, output);
     output = trim(output);
@@ -619,9 +626,18 @@ PlotReport plot_study(const std::string& dir, const PlotOptions& options) {
     } else if (!output.empty()) {
       report.warnings.push_back(fmt::format("gnuplot on {}/{}: {}", plots, job.script, output));
     }
-    for (const auto& image : {job.png, job.svg})
-      if (file_size(image) > 0) report.files.push_back(image);
+    for (const auto& [image, expected] : {std::pair{job.png, can_png}, std::pair{job.svg, can_svg}}) {
+      if (file_size(image) > 0) {
+        report.files.push_back(image);
+      } else if (expected) {
+        report.failed.push_back(image);  // a full disk leaves gnuplot's output empty, with exit 0
+      }
+    }
   }
+  if (!report.failed.empty())
+    report.warnings.push_back(fmt::format("{} plot image(s) missing or empty (full disk?): {}; re-render with "
+                                          "`lrlab plot {}`",
+                                          report.failed.size(), join(report.failed), dir));
   return report;
 }
 

@@ -4,11 +4,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "framework/atomic_file.h"
 #include "framework/system_info.h"
 #include "study/group_runner.h"
 #include "study/grouping.h"
@@ -112,34 +114,95 @@ size_t run_count(const std::vector<PendingGroup>& todo) {
   return n;
 }
 
+/// The plots of a finished study. Plots are a convenience: any failure (an exception included) is a
+/// warning that names the files and the command that re-renders them, never an error.
+void plot_finished_study(const std::string& dir, const std::function<void(const std::string&)>& log) {
+  try {
+    PlotReport report = plot_study(dir);
+    for (const auto& w : report.warnings) log("warning: " + w);
+  } catch (const Error& e) {
+    log(fmt::format("warning: the plots failed ({}); the results are complete. Re-render with `lrlab plot {}`",
+                    e.what(), dir));
+  }
+}
+
 /// The end of a study: result files in plan order, summary and fits, plots, the terminal summary.
+/// A failure here leaves the finished runs valid; the error says how to redo only this part.
 void finish_study(const std::string& dir, const StudyPlan& plan, bool plots, bool quiet,
                   const std::function<void(const std::string&)>& log) {
   write_in_plan_order(dir, plan);
-  Summary summary = write_study_summary(dir, plan.fits);
-  if (plots) {
-    PlotReport report = plot_study(dir);
-    for (const auto& w : report.warnings) log("warning: " + w);
+  Summary summary;
+  try {
+    summary = write_study_summary(dir, plan.fits);
+  } catch (const Error& e) {
+    throw Error(fmt::format("the {} runs are finished and saved in {} (runs.csv, curves.csv), but the summary "
+                            "failed: {}. The runs stay valid: fix the config (e.g. study.fit) and run "
+                            "`lrlab summarize {} --config FILE`, or rerun the same command with the fixed config "
+                            "(nothing is trained again)",
+                            plan.runs.size(), dir, e.what(), dir));
   }
+  if (plots) plot_finished_study(dir, log);
   if (!quiet) {
     log(format_summary_table(summary));
     log(fmt::format("results: {}/ (runs.csv, curves.csv, summary.md{})", dir, plots ? ", plots/" : ""));
   }
 }
 
+/// The command that discards a folder's results: this one with --restart.
+std::string restart_command(const StudyRunOptions& options, const std::string& dir) {
+  if (options.command_line.empty()) return "lrlab run CONFIG --out " + dir + " --restart";
+  return options.command_line + " --restart";
+}
+
+/// Locks, checks and prepares the results folder of a run (nothing is deleted or written before the
+/// lock is held) and returns the ids of the runs finished there (after the resume checks).
+std::set<std::string> open_results(const std::string& dir, const Config& root, const Config& first_run,
+                                   const StudyPlan& plan, const ResumeCheck& check, const StudyRunOptions& options,
+                                   const std::function<void(const std::string&)>& log,
+                                   std::unique_ptr<FolderLock>* lock) {
+  const auto fail_dir = folder_failure(options, first_run);
+  create_results_folder(dir, options.restart, fail_dir);  // refuses a user's folder before writing in it
+  *lock = lock_results(dir, "", options.command_line, [&](const std::string& w) { log("warning: " + w); });
+  prepare_folder(dir, root.document_yaml(), options.restart, fail_dir, log);
+  return check_finished_runs(dir, plan, check, log);
+}
+
 }  // namespace
 
 std::string validate_study(const Config& root) {
   StudyPlan plan = expand_study(root);
+  check_folder_keys(root, plan);
   auto groups = group_runs(root, plan, 256);
   probe_groups(root, plan, groups, nullptr);
   return fmt::format("{} runs in {} groups ({} sweep points x {} seeds)", plan.runs.size(), groups.size(),
                      plan.points.size(), plan.seeds);
 }
 
+void summarize_study(const std::string& dir, const Config& root, const std::string& command_line,
+                     const std::function<void(const std::string&)>& log) {
+  if (!is_results_folder(dir))
+    throw Error(fmt::format("{} is not an lrlab results folder (it has no {} marker and no study.yaml with an lrlab "
+                            "meta.yaml); give the folder that `lrlab run` wrote",
+                            dir, kResultsMarker));
+  const StudyPlan plan = expand_study(root);
+  const bool plots = read_output_options(root).plots;
+  const auto lock = lock_results(dir, "", command_line, [&](const std::string& w) { log("warning: " + w); });
+  if (!std::filesystem::exists(dir + "/runs.csv"))
+    throw Error(fmt::format("{} has no runs.csv yet: no run has finished there, so there is nothing to summarize",
+                            dir));
+  if (!same_runs(read_file_text(dir + "/study.yaml"), root.document_yaml()))
+    throw Error(fmt::format("this config describes other runs than {}/study.yaml (only study.fit and output.plots "
+                            "may differ); summarize with the folder's own config (omit --config) or a corrected "
+                            "copy of it",
+                            dir));
+  finish_study(dir, plan, plots, false, log);
+  adopt_study_document(dir, root.document_yaml(), log);  // after success: study.yaml names what was summarized
+}
+
 std::string run_study(const Config& root, const StudyRunOptions& options,
                       const std::function<void(const std::string&)>& log) {
   const StudyPlan plan = expand_study(root);
+  check_folder_keys(root, plan);
   const auto groups = group_runs(root, plan, options.max_group);
   // Build every group first: every config error surfaces before the folder exists or compute starts.
   std::unique_ptr<BuiltGroup> first;
@@ -150,14 +213,19 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   const int jobs = job_count(options, groups.size());
   const int threads = thread_count(options);
   if (options.dry_run) {
+    // The folder check a run makes first (an existing folder only: a dry run creates nothing).
+    if (std::filesystem::exists(dir))
+      create_results_folder(dir, options.restart, folder_failure(options, first->config));
     log(dry_run_text(plan, groups, probes, jobs, threads, dir));
     return dir;
   }
 
-  // study.yaml first (prepare_folder), then the resolved config and meta.yaml.
-  prepare_folder(dir, root.document_yaml(), options.restart, folder_failure(options, first->config));
+  // The lock for the whole run; study.yaml first (prepare_folder), then the resolved config and meta.yaml.
+  std::unique_ptr<FolderLock> lock;
+  const std::set<std::string> done =
+      open_results(dir, root, first->config, plan, {header, output.save_tensors, restart_command(options, dir)},
+                   options, log, &lock);
   write_resolved_config(dir, first->config, root, plan.base_seed);
-  const std::set<std::string> done = finished_runs(dir);
   const std::string meta_path = dir + "/meta.yaml";
   MetaFile meta(meta_path, meta_header(root, options.command_line, plan, first->model.ctx, jobs, threads),
                 MetaFile::read_groups(meta_path, done));

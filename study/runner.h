@@ -44,6 +44,15 @@ struct StudyRunOptions {
 std::string run_study(const Config& root, const StudyRunOptions& options,
                       const std::function<void(const std::string&)>& log);
 
+/// Recomputes summary.csv, summary.md and fits.csv (and the plots when output.plots) of the results
+/// folder `dir` from its runs.csv, with the study section of `root`: the folder's study.yaml, or a
+/// corrected config that describes the same runs (it may differ in study.fit and output.plots only;
+/// study.yaml is then rewritten once the summary succeeded, so that a later resume agrees). Holds the folder's lock meanwhile.
+/// Throws lrlab::Error for a folder that is not a results folder or has no runs.csv, a config of other
+/// runs, or a failing summary (the folder's runs are never touched).
+void summarize_study(const std::string& dir, const Config& root, const std::string& command_line,
+                     const std::function<void(const std::string&)>& log);
+
 /// Checks a config without training: expands the study and builds every group at R = 1.
 /// Returns a one-line description of the plan.
 std::string validate_study(const Config& root);
