@@ -136,7 +136,7 @@ void finish_study(const std::string& dir, const StudyPlan& plan, bool plots, boo
     summary = write_study_summary(dir, plan.fits);
   } catch (const Error& e) {
     throw Error(fmt::format("the {} runs are finished and saved in {} (runs.csv, curves.csv), but the summary "
-                            "failed: {}. The runs stay valid: fix the config (e.g. study.fit) and run "
+                            "failed: {}; the runs stay valid: fix the config (e.g. study.fit) and run "
                             "`lrlab summarize {} --config FILE`, or rerun the same command with the fixed config "
                             "(nothing is trained again)",
                             plan.runs.size(), dir, e.what(), dir));
