@@ -117,7 +117,7 @@ TEST_CASE("a second run, --restart included, fails naming the holder; a killed r
   fs::remove_all(root);
 }
 
-TEST_CASE("--restart and name=.. never touch a folder lrlab did not create", "[results_folder_safety]") {
+TEST_CASE("a folder lrlab did not create is never touched, by --restart or name=..", "[results_folder_safety]") {
   const std::string root = lrlab::test::fresh_dir("safety_user");
   const std::string config = root + "/study.yaml";
   lrlab::test::write_text(config, kShortStudy);
