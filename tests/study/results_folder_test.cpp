@@ -96,7 +96,7 @@ TEST_CASE("a results folder has one writer: a second lock fails naming the holde
   CHECK(warnings.empty());
 }
 
-TEST_CASE("--restart refuses a folder lrlab did not create and leaves its files untouched", "[study][results_folder]") {
+TEST_CASE("restart refuses a folder lrlab did not create and leaves its files untouched", "[study][results_folder]") {
   TempDir tmp;
   const std::string dir = tmp.path + "/user";
   fs::create_directories(dir + "/tensors");
@@ -118,7 +118,7 @@ TEST_CASE("--restart refuses a folder lrlab did not create and leaves its files 
   CHECK_NOTHROW(study::create_results_folder(tmp.path + "/empty", true, kNoFail));
 }
 
-TEST_CASE("--restart deletes only the files lrlab wrote", "[study][results_folder]") {
+TEST_CASE("restart deletes only the files lrlab wrote", "[study][results_folder]") {
   TempDir tmp;
   const std::string dir = tmp.path + "/out";
   run(dir);
