@@ -69,7 +69,7 @@ std::set<std::string> unique_runs(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("a second run, --restart included, fails naming the holder; a killed run's lock is taken over",
+TEST_CASE("a second run fails naming the holder (also with --restart) and a killed run's lock is taken over",
           "[results_folder_safety]") {
   const std::string root = lrlab::test::fresh_dir("safety_lock");
   const std::string config = root + "/study.yaml";
@@ -117,7 +117,7 @@ TEST_CASE("a second run, --restart included, fails naming the holder; a killed r
   fs::remove_all(root);
 }
 
-TEST_CASE("a folder lrlab did not create is never touched, by --restart or name=..", "[results_folder_safety]") {
+TEST_CASE("a folder lrlab did not create is never touched by --restart or name=..", "[results_folder_safety]") {
   const std::string root = lrlab::test::fresh_dir("safety_user");
   const std::string config = root + "/study.yaml";
   lrlab::test::write_text(config, kShortStudy);
@@ -146,7 +146,7 @@ TEST_CASE("a folder lrlab did not create is never touched, by --restart or name=
   fs::remove_all(root);
 }
 
-TEST_CASE("a summary that fails at the end leaves the runs usable; lrlab summarize redoes it",
+TEST_CASE("a summary that fails at the end leaves the runs usable and lrlab summarize redoes it",
           "[results_folder_safety]") {
   const std::string root = lrlab::test::fresh_dir("safety_summary");
   const std::string config = root + "/study.yaml";

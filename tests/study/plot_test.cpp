@@ -139,7 +139,7 @@ TEST_CASE("a failing gnuplot is a warning with its message", "[study][plot]") {
   CHECK(saw);
 }
 
-TEST_CASE("images gnuplot leaves missing or empty (a full disk) are listed, also over an old image",
+TEST_CASE("images gnuplot leaves missing or empty (a full disk) are listed even over an old image",
           "[study][plot]") {
   const TempDir temp;
   const std::string& dir = temp.path;

@@ -149,7 +149,7 @@ TEST_CASE("an lrlab folder from before the marker is accepted and gets the marke
   CHECK_FALSE(study::is_results_folder(dir));
 }
 
-TEST_CASE("stale temporary files of dead processes are removed, a live process's never", "[study][results_folder]") {
+TEST_CASE("stale temporary files of dead processes are removed but a live process's never", "[study][results_folder]") {
   TempDir tmp;
   const std::string dir = tmp.path + "/out";
   run(dir);
@@ -229,7 +229,7 @@ TEST_CASE("resume refuses runs of another config with the command that discards 
   CHECK(lrlab::read_file_text(dir + "/curves.csv") == curves);
 }
 
-TEST_CASE("a resume accepts a config that changes only study.fit, and rewrites study.yaml",
+TEST_CASE("a resume accepts a config that changes only study.fit and rewrites study.yaml",
           "[study][results_folder]") {
   TempDir tmp;
   const std::string dir = tmp.path + "/out";
@@ -251,7 +251,7 @@ TEST_CASE("a resume accepts a config that changes only study.fit, and rewrites s
   CHECK_THROWS_WITH(run(dir, other), Catch::Contains("different config"));
 }
 
-TEST_CASE("name and output.dir cannot be swept; name is one safe folder name", "[study][results_folder]") {
+TEST_CASE("name and output.dir cannot be swept and name is one safe folder name", "[study][results_folder]") {
   std::string base = std::string(kStudy).substr(0, std::string(kStudy).rfind("output:"));
   base += "output: {plots: false, dir: here}\n";  // line 9; the study section starts at line 10
   for (const auto& [study_line, where] : std::vector<std::pair<std::string, std::string>>{
