@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <sys/stat.h>
 
 #include <iostream>
 
@@ -14,10 +13,12 @@
 #include "apps/list_command.h"
 #include "apps/multirun.h"
 #include "apps/slurm_command.h"
+#include "apps/summarize_command.h"
 #include "framework/config.h"
 #include "framework/interrupt.h"
 #include "study/defaults.h"
 #include "study/plot.h"
+#include "study/results_folder.h"
 #include "study/runner.h"
 
 namespace lrlab {
@@ -52,14 +53,6 @@ void check_command_word(const CLI::App& app, int argc, char** argv) {
   if (!message.empty()) throw Error(message);
 }
 
-/// `lrlab plot DIR` renders only what `lrlab run` wrote: any other folder is refused before
-/// anything (DIR/plots) is created in it.
-void require_results_folder(const std::string& dir) {
-  struct stat st {};
-  for (const char* file : {"study.yaml", "runs.csv"})
-    if (::stat((dir + "/" + file).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      throw Error(fmt::format("{}: not a results folder (no {}; `lrlab run` writes one)", dir, file));
-}
 
 }  // namespace
 
@@ -104,6 +97,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   auto gradcheck = add_gradcheck_command(app);
   auto slurm = add_slurm_command(app);
   auto merge = add_merge_command(app);
+  auto summarize = add_summarize_command(app);
 
   check_command_word(app, argc, argv);
   try {
@@ -132,12 +126,15 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   if (app.got_subcommand("gradcheck")) return gradcheck();
   if (app.got_subcommand("slurm")) return slurm();
   if (app.got_subcommand("merge")) return merge();
+  if (app.got_subcommand("summarize")) return summarize();
   if (plot->parsed()) {
-    require_results_folder(plot_dir);
+    if (!study::is_results_folder(plot_dir))
+      throw Error(plot_dir + " is not an lrlab results folder (no " + study::kResultsMarker +
+                  " marker); give the folder that `lrlab run` wrote");
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& f : report.files) std::cout << f << "\n";
-    return 0;
+    return report.failed.empty() ? 0 : 1;  // images gnuplot should have written are missing or empty
   }
   return 0;
 }

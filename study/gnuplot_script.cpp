@@ -223,12 +223,18 @@ void GnuplotRenderer::render() {
     const int rc = run_program(program_, {base + ".gp"}, plots_, output);
     output = trim(output);
     std::vector<std::string> missing;
+    // The images this gnuplot can make (the others were already warned about once).
+    const bool expected[] = {!raster_.empty(), svg_ || raster_.empty(), pdf_};
+    int e = 0;
     for (const char* ext : {".png", ".svg", ".pdf"}) {
       const std::string image = plots_ + "/" + base + ext;
-      if (file_size(image) > 0)
+      if (file_size(image) > 0) {
         report_.files.push_back(image);
-      else
+      } else {
         missing.push_back(base + ext);
+        if (expected[e]) report_.failed.push_back(image);  // a full disk leaves them empty, with exit 0
+      }
+      ++e;
     }
     std::string what = output.empty() ? "no message" : output;
     if (!missing.empty()) what += "; missing: " + join(missing);
@@ -238,6 +244,11 @@ void GnuplotRenderer::render() {
       report_.warnings.push_back(fmt::format("gnuplot on {}/{}.gp: {}", plots_, base, output));
   }
   queued_.clear();
+  if (!report_.failed.empty())
+    report_.warnings.push_back(fmt::format("{} plot image(s) missing or empty (full disk?): {}; re-render with "
+                                           "`lrlab plot {}`",
+                                           report_.failed.size(), join(report_.failed),
+                                           plots_.substr(0, plots_.rfind('/'))));
 }
 
 }  // namespace study

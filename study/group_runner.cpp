@@ -1,5 +1,7 @@
 #include "study/group_runner.h"
 
+#include <algorithm>
+
 #include "framework/context.h"
 
 namespace lrlab::study {
@@ -12,7 +14,11 @@ OutputOptions read_output_options(const Config& root) {
   o.plots = out.get<bool>("plots", o.plots);
   o.save_tensors = out.get<bool>("save_tensors", o.save_tensors);
   out.finish();
-  if (name.empty() || name.find('/') != std::string::npos) root.fail("name", "must be a non-empty word without '/'");
+  // The default folder is runs/<name>: one path component, so it can never point outside runs/.
+  const bool control =
+      std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || control)
+    root.fail("name", "must be a single folder name (not empty, '.' or '..', no '/' or control characters)");
   return o;
 }
 

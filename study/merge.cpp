@@ -189,6 +189,18 @@ void link_tensors(const std::string& dir, const std::map<std::string, std::strin
   }
 }
 
+/// The plots of a finished study. Plots are a convenience: any failure (an exception included) is a
+/// warning that names the files and the command that re-renders them, never an error.
+void plot_finished_study(const std::string& dir, const std::function<void(const std::string&)>& log) {
+  try {
+    PlotReport report = plot_study(dir);
+    for (const auto& w : report.warnings) log("warning: " + w);
+  } catch (const Error& e) {
+    log(fmt::format("warning: the plots failed ({}); the results are complete. Re-render with `lrlab plot {}`",
+                    e.what(), dir));
+  }
+}
+
 }  // namespace
 
 std::vector<ShardStatus> shard_statuses(const std::string& dir) {
@@ -233,11 +245,17 @@ std::string describe_shards(const std::vector<ShardStatus>& shards) {
 
 void finish_results(const std::string& dir, const StudyPlan& plan, bool plots, bool quiet,
                     const std::function<void(const std::string&)>& log) {
-  Summary summary = write_study_summary(dir, plan.fits);
-  if (plots) {
-    PlotReport report = plot_study(dir);
-    for (const auto& w : report.warnings) log("warning: " + w);
+  Summary summary;
+  try {
+    summary = write_study_summary(dir, plan.fits);
+  } catch (const Error& e) {
+    throw Error(fmt::format("the {} runs are finished and saved in {} (runs.csv, curves.csv), but the summary "
+                            "failed: {}; the runs stay valid: fix the config (e.g. study.fit) and run "
+                            "`lrlab summarize {} --config FILE`, or rerun the same command with the fixed config "
+                            "(nothing is trained again)",
+                            plan.runs.size(), dir, e.what(), dir));
   }
+  if (plots) plot_finished_study(dir, log);
   if (!quiet) {
     log(format_summary_table(summary));
     log(fmt::format("results: {}/ (runs.csv, curves.csv, summary.md{})", dir, plots ? ", plots/" : ""));

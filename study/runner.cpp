@@ -10,8 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "framework/folder_lock.h"
+#include "framework/atomic_file.h"
 #include "framework/bounded_read.h"
+#include "framework/folder_lock.h"
 #include "framework/interrupt.h"
 #include "framework/strings.h"
 #include "framework/system_info.h"
@@ -190,6 +191,7 @@ size_t run_count(const std::vector<PendingGroup>& todo) {
 }
 
 /// The end of a study: result files in plan order, summary and fits, plots, the terminal summary.
+/// A failure here leaves the finished runs valid; the error says how to redo only this part.
 void finish_study(const std::string& dir, const StudyPlan& plan, bool plots, bool quiet,
                   const std::function<void(const std::string&)>& log) {
   write_in_plan_order(dir, plan);
@@ -219,26 +221,40 @@ std::string shard_line(const ShardSpec& shard, const StudyPlan& plan, const std:
                      all / 1e9);
 }
 
-/// Prepares the top of the results folder and the shard's own folder, and takes the shard's lock
-/// (a second copy of the same shard fails here, naming the holder). Returns the shard's folder.
-std::string open_shard(const std::string& dir, const Config& root, const StudyRunOptions& options,
-                       const Config& first_run, int64_t base_seed, std::unique_ptr<FolderLock>& lock,
-                       const std::function<void(const std::string&)>& log) {
+/// Prepares the top of a sharded results folder (study.yaml, config.yaml: the same text from every
+/// shard) and returns the shard's own folder, which open_results then locks and prepares.
+std::string open_shard_root(const std::string& dir, const Config& root, const StudyRunOptions& options,
+                            const Config& first_run, int64_t base_seed) {
   prepare_shard_root(dir, root.document_yaml(), options.restart, folder_failure(options, first_run));
   write_resolved_config(dir, first_run, root, base_seed);  // the same text from every shard
   const std::string folder = shard_folder(dir, options.shard);
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
-  if (ec) throw Error("cannot create " + folder + ": " + ec.message());
-  lock = std::make_unique<FolderLock>(folder + "/.lock", "shard " + options.shard.name() + " of " + dir,
-                                      options.command_line, [&](const std::string& w) { log("warning: " + w); });
   return folder;
+}
+
+/// The command that discards a folder's results: this one with --restart.
+std::string restart_command(const StudyRunOptions& options, const std::string& dir) {
+  if (options.command_line.empty()) return "lrlab run CONFIG --out " + dir + " --restart";
+  return options.command_line + " --restart";
+}
+
+/// Locks, checks and prepares the results folder of a run (nothing is deleted or written before the
+/// lock is held) and returns the ids of the runs finished there (after the resume checks).
+std::set<std::string> open_results(const std::string& dir, const Config& root, const Config& first_run,
+                                   const StudyPlan& plan, const ResumeCheck& check, const StudyRunOptions& options,
+                                   const std::function<void(const std::string&)>& log,
+                                   std::unique_ptr<FolderLock>* lock) {
+  const auto fail_dir = folder_failure(options, first_run);
+  create_results_folder(dir, options.restart, fail_dir);  // refuses a user's folder before writing in it
+  *lock = lock_results(dir, "", options.command_line, [&](const std::string& w) { log("warning: " + w); });
+  prepare_folder(dir, root.document_yaml(), options.restart, fail_dir, log);
+  return check_finished_runs(dir, plan, check, log);
 }
 
 }  // namespace
 
 std::string validate_study(const Config& root) {
   StudyPlan plan = expand_study(root);
+  check_folder_keys(root, plan);
   auto groups = group_runs(root, plan, 256);
   std::unique_ptr<BuiltGroup> first;
   const std::vector<GroupProbe> probes = probe_groups(root, plan, groups, &first);
@@ -251,9 +267,31 @@ std::string validate_study(const Config& root) {
                      plan.points.size(), plan.seeds);
 }
 
+void summarize_study(const std::string& dir, const Config& root, const std::string& command_line,
+                     const std::function<void(const std::string&)>& log) {
+  if (!is_results_folder(dir))
+    throw Error(fmt::format("{} is not an lrlab results folder (it has no {} marker and no study.yaml with an lrlab "
+                            "meta.yaml); give the folder that `lrlab run` wrote",
+                            dir, kResultsMarker));
+  const StudyPlan plan = expand_study(root);
+  const bool plots = read_output_options(root).plots;
+  const auto lock = lock_results(dir, "", command_line, [&](const std::string& w) { log("warning: " + w); });
+  if (!std::filesystem::exists(dir + "/runs.csv"))
+    throw Error(fmt::format("{} has no runs.csv yet: no run has finished there, so there is nothing to summarize",
+                            dir));
+  if (!same_runs(read_file_text(dir + "/study.yaml"), root.document_yaml()))
+    throw Error(fmt::format("this config describes other runs than {}/study.yaml (only study.fit and output.plots "
+                            "may differ); summarize with the folder's own config (omit --config) or a corrected "
+                            "copy of it",
+                            dir));
+  finish_study(dir, plan, plots, false, log);
+  adopt_study_document(dir, root.document_yaml(), log);  // after success: study.yaml names what was summarized
+}
+
 std::string run_study(const Config& root, const StudyRunOptions& options,
                       const std::function<void(const std::string&)>& log) {
   const StudyPlan plan = expand_study(root);
+  check_folder_keys(root, plan);
   const auto groups = group_runs(root, plan, options.max_group);
   // Build every group first: every config error surfaces before the folder exists or compute starts.
   std::unique_ptr<BuiltGroup> first;
@@ -268,6 +306,9 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   const StudyEstimate estimate = study_estimate(probes, jobs, dir, &estimates);
   if (options.dry_run) {
     if (options.shard.active()) log(shard_line(options.shard, plan, groups, probes, chosen));
+    // The folder check a run makes first (an existing folder only: a dry run creates nothing).
+    if (std::filesystem::exists(dir))
+      create_results_folder(dir, options.restart, folder_failure(options, first->config));
     log(dry_run_text(plan, groups, probes, chosen, jobs, threads, dir, estimate));
     check_estimate(estimate, estimates, dir, options.force);
     return dir;
@@ -275,14 +316,17 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   check_estimate(estimate, estimates, dir, options.force);
   throw_if_interrupted();  // a study interrupted while planning creates no folder
 
-  // A shard writes only into <dir>/shards/I-of-N/, holding its lock (study/shards.h).
-  std::unique_ptr<FolderLock> shard_lock;
-  const std::string folder = options.shard.active() ? open_shard(dir, root, options, first->config, plan.base_seed, shard_lock, log) : dir;
+  // The lock for the whole run (a shard locks only its own folder, <dir>/shards/I-of-N/: study/shards.h);
   // study.yaml first (prepare_folder), then the resolved config and meta.yaml.
-  prepare_folder(folder, root.document_yaml(), options.restart, folder_failure(options, first->config));
+  const std::string folder = options.shard.active()
+                                 ? open_shard_root(dir, root, options, first->config, plan.base_seed)
+                                 : dir;
+  std::unique_ptr<FolderLock> lock;
+  const std::set<std::string> done =
+      open_results(folder, root, first->config, plan, {header, output.save_tensors, restart_command(options, dir)},
+                   options, log, &lock);
   write_resolved_config(folder, first->config, root, plan.base_seed);
   if (options.shard.active()) write_shard_record(folder, {options.shard, run_ids(plan, groups, chosen), options.command_line});
-  const std::set<std::string> done = finished_runs(folder);
   const std::string meta_path = folder + "/meta.yaml";
   MetaFile meta(meta_path, meta_header(root, options.command_line, plan, first->model.ctx, jobs, threads),
                 MetaFile::read_groups(meta_path, done));

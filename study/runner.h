@@ -60,6 +60,14 @@ struct ShardedPlan {
 /// Expands and builds every group of the study (as run_study does before training) and partitions
 /// the groups into `shards` shards (`options.max_group` and `options.out_dir` as for run_study).
 ShardedPlan plan_shards(const Config& root, const StudyRunOptions& options, int shards);
+/// Recomputes summary.csv, summary.md and fits.csv (and the plots when output.plots) of the results
+/// folder `dir` from its runs.csv, with the study section of `root`: the folder's study.yaml, or a
+/// corrected config that describes the same runs (it may differ in study.fit and output.plots only;
+/// study.yaml is then rewritten once the summary succeeded, so that a later resume agrees). Holds the folder's lock meanwhile.
+/// Throws lrlab::Error for a folder that is not a results folder or has no runs.csv, a config of other
+/// runs, or a failing summary (the folder's runs are never touched).
+void summarize_study(const std::string& dir, const Config& root, const std::string& command_line,
+                     const std::function<void(const std::string&)>& log);
 
 /// Checks a config without training: expands the study and builds every group at R = 1.
 /// Returns a one-line description of the plan.

@@ -1,5 +1,7 @@
 #include "study/shards.h"
 
+#include "study/results_folder.h"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -58,6 +60,8 @@ std::vector<std::vector<size_t>> partition_groups(const std::vector<double>& cos
 void prepare_shard_root(const std::string& dir, const std::string& document, bool restart,
                         const std::function<void(const std::string&)>& fail_dir) {
   namespace fs = std::filesystem;
+  create_results_folder(dir, restart, fail_dir);  // never a user's folder (study/results_folder.h)
+  write_marker(dir);  // first: shards starting at once then see a results folder
   std::error_code ec;
   fs::create_directories(dir + "/shards", ec);
   if (ec) fail_dir("cannot create the results folder '" + dir + "/shards': " + ec.message());

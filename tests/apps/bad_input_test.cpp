@@ -142,6 +142,12 @@ std::vector<BadCase> bad_cases() {
       {"sweep_bad_second_d", plus("study: {sweep: {base.d: [8, 0]}}\n"), {}, {"sweep_bad_second_d.yaml:", "base.d"}},
       {"study_seeds_zero", plus("study: {seeds: 0}\n"), {}, {"study_seeds_zero.yaml:21:", "study.seeds"}},
       {"name_with_slash", with_line(1, "name: a/b"), {}, {"name_with_slash.yaml:1:7:", "name"}},
+      // The results folder: one folder per study, inside runs/ by default.
+      {"name_dotdot", with_line(1, "name: .."), {"--restart"}, {"name_dotdot.yaml:1:7:", "name", "single folder name"}},
+      {"ov_name_dot", kUseBase, {"name=."}, {"<override name=.>", "name", "single folder name"}},
+      {"sweep_name", plus("study: {sweep: {name: [a, b]}}\n"), {}, {"sweep_name.yaml:21:", "study.sweep.name", "cannot be swept"}},
+      {"zip_output_dir", plus("study:\n  zip:\n    output.dir: [a, b]\n"), {"+output.dir=<file>/sub"},
+       {"zip_output_dir.yaml:23:", "study.zip.output.dir", "cannot be swept"}},
       // Bad overrides (the message names the override and the key).
       {"ov_d_zero", kUseBase, {"base.d=0"}, {"<override base.d=0>", "base.d"}},
       {"ov_unknown_key", kUseBase, {"trainer.lrr=1"}, {"<override trainer.lrr=1>", "trainer.lrr", "did you mean 'lr'"}},

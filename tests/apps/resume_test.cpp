@@ -175,12 +175,9 @@ TEST_CASE("killed, stopped or resumed studies give the uninterrupted results; --
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!fs::exists(dir + "/runs.csv") && !child.poll() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    // The child keeps writing (and renaming temporary files) while the folder goes: remove_all can meet
-    // an entry that appears or vanishes under it, so retry until the folder is gone.
-    for (int attempt = 0; attempt < 100 && fs::exists(dir); ++attempt) {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
+    // The study keeps writing (temp file + rename) meanwhile: retry until the folder is gone.
+    std::error_code ec;
+    for (int attempt = 0; attempt < 100 && fs::exists(dir); ++attempt) fs::remove_all(dir, ec);
     ProcessResult r = child.wait(60);
     INFO("stderr: " << r.err);
     CHECK(r.signal == 0);

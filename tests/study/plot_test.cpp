@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -224,6 +225,39 @@ TEST_CASE("a failing gnuplot is a warning with its message", "[study][plot]") {
                   w.find("line 3: boom") != std::string::npos &&
                   w.find("missing: overlap_curves.png, overlap_curves.svg, overlap_curves.pdf") != std::string::npos);
   CHECK(saw);
+}
+
+TEST_CASE("images gnuplot leaves missing or empty (a full disk) are listed even over an old image",
+          "[study][plot]") {
+  const TempDir temp;
+  const std::string& dir = temp.path;
+  make_study(dir);
+  // Lists the terminals, then "renders" with exit 0 but writes empty images, as on a full disk.
+  const std::string fake = dir + "/full_disk_gnuplot";
+  lrlab::write_file_atomic(fake,
+                           "#!/bin/sh\n"
+                           "if [ \"$1\" = -e ]; then printf ' pngcairo  cairo\\n svg  svg\\n'; exit 0; fi\n"
+                           ": > \"${1%.gp}.png\"\n"
+                           "exit 0\n");
+  ::chmod(fake.c_str(), 0755);
+  std::filesystem::create_directories(dir + "/plots");
+  lrlab::write_file_atomic(dir + "/plots/overlap_curves.svg", "<svg>an earlier render</svg>");
+  lrlab::study::PlotOptions options;
+  options.gnuplot = fake;
+  const auto report = lrlab::study::plot_study(dir, options);
+  const auto failed = [&](const std::string& name) {
+    return std::find(report.failed.begin(), report.failed.end(), dir + "/plots/" + name) != report.failed.end();
+  };
+  CHECK(failed("overlap_curves.png"));  // empty
+  CHECK(failed("overlap_curves.svg"));  // the earlier render does not count
+  CHECK(failed("test_loss_curves.png"));
+  CHECK(report.failed.size() >= 4);
+  bool listed = false;
+  for (const auto& w : report.warnings)
+    listed = listed || (w.find("missing or empty") != std::string::npos &&
+                        w.find("overlap_curves.png") != std::string::npos && w.find("lrlab plot") != std::string::npos);
+  CHECK(listed);
+  for (const auto& f : report.files) CHECK(f.find(".png") == std::string::npos);
 }
 
 TEST_CASE("missing inputs are warnings", "[study][plot]") {

@@ -186,7 +186,7 @@ TEST_CASE("a second copy of a running shard fails with the lock message; another
   const ProcessResult copy = lrlab::test::run_lrlab(shard_args(config, dir, 1, 2), tmp.path + "/copy", 120);
   INFO("second copy stderr: " << copy.err);
   CHECK(copy.exit_code == 1);
-  CHECK_THAT(copy.err, Catch::Matchers::Contains("shard 1-of-2 of " + dir + " is in use by pid " +
+  CHECK_THAT(copy.err, Catch::Matchers::Contains("the results folder " + dir + "/shards/1-of-2 is in use by pid " +
                                                  std::to_string(first.pid())));
   // The other shard runs meanwhile (and does not merge: shard 1 is unfinished) ...
   const ProcessResult second = lrlab::test::run_lrlab(shard_args(config, dir, 2, 2), tmp.path + "/second", 300);
