@@ -47,6 +47,19 @@ bool reopen_existing(const std::string& dir, const std::string& document) {
   return false;
 }
 
+/// Cuts a truncated last line (a crash in the middle of a live append of curve rows): rows are
+/// appended whole with one write each, so everything up to the last line end is whole rows.
+void repair_truncated_last_line(const std::string& path) {
+  const std::string text = read_file_text(path);
+  if (text.empty() || text.back() == '\n') return;
+  const size_t end = text.rfind('\n');
+  if (end == std::string::npos) {
+    fs::remove(path);  // not even the header is whole
+    return;
+  }
+  write_file_atomic(path, text.substr(0, end + 1));
+}
+
 }  // namespace
 
 void prepare_folder(const std::string& dir, const std::string& document, bool restart,
@@ -83,6 +96,7 @@ std::set<std::string> finished_runs(const std::string& dir) {
     const int c = runs.column_index("run");
     for (const auto& row : runs.rows) done.insert(row[c]);
   }
+  if (fs::exists(curves_path)) repair_truncated_last_line(curves_path);
   if (fs::exists(curves_path)) {
     Table curves = read_csv(curves_path);
     const int c = curves.column_index("run");
@@ -109,7 +123,7 @@ void save_group(const std::string& dir, bool save_tensors, const GroupOutcome& o
       if (ec) throw Error("cannot create " + dir + "/tensors: " + ec.message());
       save_group_tensors(dir + "/tensors", outcome.group, outcome.recorder->runs());
     }
-    append_csv_rows_atomic(dir + "/curves.csv", curves_header(), rows.curves);
+    if (!rows.curves.empty()) append_csv_rows_atomic(dir + "/curves.csv", curves_header(), rows.curves);
     append_csv_rows_atomic(dir + "/runs.csv", rows.runs_header, rows.runs);  // last: the run is finished
   } catch (const Error&) {
     if (!fs::exists(study_path)) throw vanished();  // deleted while this group was being written

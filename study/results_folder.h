@@ -10,9 +10,10 @@
 ///   plots/        PNG and SVG rendered with gnuplot
 ///   tensors/<run>.safetensors   per-run tensors (when output.save_tensors, study/tensor_files.h)
 ///
-/// study.yaml is written first; a group's tensors, then its curves.csv rows, then its runs.csv rows
-/// are appended, each file replaced atomically, so a crash leaves whole rows only. A run is finished
-/// once its runs.csv row exists; meta.yaml plays no part in the resume check.
+/// study.yaml is written first; a group's curves.csv rows are appended while it runs (whole rows, one
+/// write each: a crash leaves at most a truncated last line, which resume cuts), then its tensors and
+/// its runs.csv rows (replaced atomically). A run is finished once its runs.csv row exists; meta.yaml
+/// plays no part in the resume check.
 
 #include <cstdint>
 #include <functional>
@@ -38,7 +39,8 @@ void prepare_folder(const std::string& dir, const std::string& document, bool re
 void write_resolved_config(const std::string& dir, const Config& first_run, const Config& root, int64_t base_seed);
 
 /// Reads the ids of finished runs (those with a runs.csv row) and drops curve rows of unfinished ones
-/// (a crash between the two appends of a group leaves curves without their runs rows).
+/// (a crash between the two appends of a group leaves curves without their runs rows), after cutting
+/// a truncated last line of curves.csv (a crash in the middle of a live append).
 std::set<std::string> finished_runs(const std::string& dir);
 
 /// The rows one trained group adds to the folder.
@@ -48,8 +50,8 @@ struct GroupRows {
   std::vector<std::vector<std::string>> runs;    ///< runs.csv rows (one per run of the group)
 };
 
-/// Saves one trained group: its tensors (when `save_tensors`), then its curves.csv rows, then its
-/// runs.csv rows (last: a run counts as finished once its row exists). Never recreates a folder that
+/// Saves one trained group: its tensors (when `save_tensors`), then its curves.csv rows (none when the
+/// caller appended them already, study/scheduler.h), then its runs.csv rows (last: a run counts as finished once its row exists). Never recreates a folder that
 /// vanished (deleted, moved, unmounted): that is an Error saying so.
 void save_group(const std::string& dir, bool save_tensors, const GroupOutcome& outcome, const GroupRows& rows);
 
