@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "apps/gradcheck_command.h"
+#include "apps/status_command.h"
 #include "framework/config.h"
 #include "framework/interrupt.h"
 #include "models/activation_registry.h"
@@ -145,6 +146,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   plot->add_option("dir", plot_dir, "results folder")->required()->check(CLI::ExistingDirectory);
 
   auto gradcheck = add_gradcheck_command(app);
+  auto status = add_status_command(app);
 
   try {
     app.parse(argc, argv);
@@ -170,6 +172,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
     return 0;
   }
   if (app.got_subcommand("gradcheck")) return gradcheck();
+  if (app.got_subcommand("status")) return status();
   if (plot->parsed()) {
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";

@@ -84,7 +84,7 @@ std::string dry_run_text(const StudyPlan& plan, const std::vector<PlannedGroup>&
   double total_flops = 0;
   for (size_t i = 0; i < groups.size(); ++i) {
     const GroupProbe& p = probes[i];
-    const double flops = static_cast<double>(p.steps) * groups[i].runs.size() * 6.0 * p.k * p.d;
+    const double flops = group_flops(p.steps, groups[i].runs.size(), p.k, p.d);
     total_flops += flops;
     text += fmt::format("  group {:3d}: {:4d} runs  d={} k={} steps={}  {}  ~{:.2g} GFLOP\n", i, groups[i].runs.size(),
                         p.d, p.k, p.steps, point_label(plan.points[plan.runs[groups[i].runs[0]].point]), flops / 1e9);
@@ -98,9 +98,10 @@ std::vector<PendingGroup> pending_groups(const std::vector<PlannedGroup>& groups
                                          const StudyPlan& plan, const std::set<std::string>& done) {
   std::vector<PendingGroup> todo;
   for (size_t g = 0; g < groups.size(); ++g) {
-    PendingGroup pending{g, {}, probes[g].d};
+    PendingGroup pending{g, {}, probes[g].d, probes[g].steps};
     for (int r : groups[g].runs)
       if (!done.count(plan.runs[r].id)) pending.runs.push_back(r);
+    pending.cost = group_flops(probes[g].steps, pending.runs.size(), probes[g].k, probes[g].d);
     if (!pending.runs.empty()) todo.push_back(std::move(pending));
   }
   return todo;
@@ -172,7 +173,8 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
 
   at::set_num_threads(threads);
   set_blas_threads(threads);  // OpenBLAS keeps its own pool: limit it too (one process-wide setting)
-  GroupScheduler scheduler({root, plan, groups.size(), options, dir, output.save_tensors, header, meta, log},
+  GroupScheduler scheduler({root, plan, groups.size(), options, dir, output.save_tensors, header, meta, log,
+                            output.flush_seconds},
                            std::move(todo), plan.runs.size() - remaining);
   scheduler.run(jobs);
   scheduler.rethrow_failure();
