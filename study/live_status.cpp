@@ -246,7 +246,7 @@ WriterState read_writer(const std::string& dir, double now_unix) {
   if (holder.pid <= 0) holder = LockHolder{w.snapshot.host, w.snapshot.pid, "", ""};
   w.detail = fmt::format("pid {} on {}, updated {} ago", holder.pid, holder.host, format_duration(age));
   if (w.state == "running" && holder.host == host_name() && !pid_alive(holder.pid)) {
-    w.state = "stale";
+    w.state = w.snapshot.state = "stale";  // no ETA for a writer that is gone
     w.detail = fmt::format("its writer, pid {} on {}, is not running; last update {} ago", holder.pid, holder.host,
                            format_duration(age));
   }
