@@ -201,7 +201,10 @@ LiveSnapshot LiveStatus::snapshot_locked(double now) const {
 void LiveStatus::publish_locked(bool force) {
   const double now = setup_.clock();
   const LiveSnapshot s = snapshot_locked(now);
-  if (!setup_.progress_path.empty() && (force || last_json_ < 0 || now - last_json_ >= setup_.json_every)) {
+  // The guard (study.yaml) keeps progress.json out of a results folder that is being deleted.
+  const bool guarded = setup_.guard_path.empty() || fs::exists(setup_.guard_path);
+  if (!setup_.progress_path.empty() && guarded &&
+      (force || last_json_ < 0 || now - last_json_ >= setup_.json_every)) {
     last_json_ = now;
     try {
       write_file_atomic(setup_.progress_path, progress_json(s));

@@ -67,6 +67,7 @@ class LiveStatus {
   /// How it starts and where it writes.
   struct Setup {
     std::string progress_path;        ///< progress.json path (empty: none)
+    std::string guard_path;           ///< progress.json is written only while this file exists (empty: always)
     std::string command;              ///< the command line (for progress.json)
     size_t runs_total = 0;            ///< runs of the study (or shard)
     size_t runs_done = 0;             ///< finished before this session

@@ -66,6 +66,7 @@ std::string GroupScheduler::end_state() const {
 std::unique_ptr<LiveStatus> GroupScheduler::make_live_status() const {
   LiveStatus::Setup setup;
   setup.progress_path = c_.dir + "/progress.json";
+  setup.guard_path = c_.dir + "/study.yaml";  // never write into a folder that vanished (or is being deleted)
   setup.command = c_.options.command_line;
   setup.runs_total = c_.plan.runs.size();
   setup.runs_done = runs_done_.load();
