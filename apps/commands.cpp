@@ -14,6 +14,7 @@
 #include "apps/multirun.h"
 #include "apps/slurm_command.h"
 #include "apps/summarize_command.h"
+#include "apps/status_command.h"
 #include "framework/config.h"
 #include "framework/interrupt.h"
 #include "study/defaults.h"
@@ -98,6 +99,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   auto slurm = add_slurm_command(app);
   auto merge = add_merge_command(app);
   auto summarize = add_summarize_command(app);
+  auto status = add_status_command(app);
 
   check_command_word(app, argc, argv);
   try {
@@ -127,6 +129,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
   if (app.got_subcommand("slurm")) return slurm();
   if (app.got_subcommand("merge")) return merge();
   if (app.got_subcommand("summarize")) return summarize();
+  if (app.got_subcommand("status")) return status();
   if (plot->parsed()) {
     if (!study::is_results_folder(plot_dir))
       throw Error(plot_dir + " is not an lrlab results folder (no " + study::kResultsMarker +

@@ -40,6 +40,40 @@ std::string join_quoted(const std::vector<std::string>& fields) {
   return out;
 }
 
+/// Rows must match the header's length.
+void check_rows(const std::string& path, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  if (header.empty()) throw Error(fmt::format("cannot append to '{}': empty CSV header", path));
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].size() != header.size())
+      throw Error(fmt::format("cannot append to '{}': row {} has {} cells, header has {} columns",
+                              path, i, rows[i].size(), header.size()));
+}
+
+/// An existing CSV text's header must be `header`.
+void check_header(const std::string& path, const std::string& text, const std::vector<std::string>& header) {
+  std::vector<std::string> existing = parse_csv_header(text, path);
+  if (existing != header)
+    throw Error(fmt::format("cannot append to '{}': its header is [{}] but the rows are for [{}]",
+                            path, join_quoted(existing), join_quoted(header)));
+}
+
+/// Writes all of `text` to `fd` (retrying short writes); returns errno or 0.
+int write_all(int fd, const std::string& text) {
+  const char* data = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& text) {
@@ -62,17 +96,7 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     fail_write(path, err);
   };
 
-  const char* data = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon(errno);
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  if (const int err = write_all(fd, text)) abandon(err);
   // fsync before rename: otherwise a crash can leave the new name pointing at empty blocks.
   if (::fsync(fd) != 0) abandon(errno);
   if (::close(fd) != 0) {
@@ -104,12 +128,7 @@ std::string read_file_text(const std::string& path) {
 
 void append_csv_rows_atomic(const std::string& path, const std::vector<std::string>& header,
                             const std::vector<std::vector<std::string>>& rows) {
-  if (header.empty()) throw Error(fmt::format("cannot append to '{}': empty CSV header", path));
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    if (rows[i].size() != header.size())
-      throw Error(fmt::format("cannot append to '{}': row {} has {} cells, header has {} columns",
-                              path, i, rows[i].size(), header.size()));
-
+  check_rows(path, header, rows);
   std::string text;
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) text = read_file_text(path);
@@ -119,14 +138,36 @@ void append_csv_rows_atomic(const std::string& path, const std::vector<std::stri
   } else {
     // Only the header is parsed: the rest was written by us, atomically, and re-parsing a large
     // curves file on every append would make appending quadratic in the file size.
-    std::vector<std::string> existing = parse_csv_header(text, path);
-    if (existing != header)
-      throw Error(fmt::format("cannot append to '{}': its header is [{}] but the rows are for [{}]",
-                              path, join_quoted(existing), join_quoted(header)));
+    check_header(path, text, header);
     if (text.back() != '\n') text += '\n';
   }
   for (const auto& row : rows) text += csv_line(row);
   write_file_atomic(path, text);
+}
+
+void append_csv_rows(const std::string& path, const std::vector<std::string>& header,
+                     const std::vector<std::vector<std::string>>& rows) {
+  check_rows(path, header, rows);
+  std::string text;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size == 0) {
+    text = csv_line(header);
+  } else {
+    // Only the first line is read: re-reading a large curves file on every append would be quadratic.
+    std::ifstream in(path, std::ios::binary);
+    std::string first;
+    std::getline(in, first);
+    check_header(path, first, header);
+  }
+  for (const auto& row : rows) text += csv_line(row);
+  // O_CREAT makes the file, never its folder: a vanished folder fails with ENOENT.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) fail_write(path, errno);
+  // One write: a reader or a crash sees whole rows, except at most a truncated last line after a crash.
+  int err = write_all(fd, text);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err != 0) fail_write(path, err);
 }
 
 }  // namespace lrlab

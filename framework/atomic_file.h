@@ -23,6 +23,13 @@ void write_file_atomic(const std::string& path, const std::string& text);
 void append_csv_rows_atomic(const std::string& path, const std::vector<std::string>& header,
                             const std::vector<std::vector<std::string>>& rows);
 
+/// Appends CSV `rows` to `path` in place with one write(2) on an O_APPEND descriptor (then fsync), so
+/// readers (`tail -f`) see them at once and the cost does not grow with the file. A crash mid-write
+/// can leave at most a truncated last line (repair it before appending again). Creates the file with
+/// `header` when it is absent or empty (never its folder); checks the header and row lengths like
+/// append_csv_rows_atomic. Callers serialise appends to one file.
+void append_csv_rows(const std::string& path, const std::vector<std::string>& header,
+                     const std::vector<std::vector<std::string>>& rows);
 /// Reads a whole file as text; throws lrlab::Error naming the path and reason.
 std::string read_file_text(const std::string& path);
 

@@ -1,5 +1,6 @@
 #include "framework/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,6 +39,63 @@ void Progress::finish() {
     std::fflush(stderr);
   }
   shown_ = false;
+}
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+size_t terminal_width() {
+  winsize w{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0) return w.ws_col;
+  return 120;
+}
+}  // namespace
+
+StatusDisplay::StatusDisplay(Mode mode, std::function<void(const std::string&)> write, SecondsClock clock,
+                             double line_every, double redraw_every)
+    : mode_(mode), write_(std::move(write)), clock_(std::move(clock)), line_every_(line_every),
+      redraw_every_(redraw_every), start_(clock_()) {
+  if (!write_) write_ = [](const std::string& text) {
+    std::fputs(text.c_str(), stderr);
+    std::fflush(stderr);
+  };
+}
+
+StatusDisplay::Mode StatusDisplay::for_stderr(bool quiet) {
+  if (quiet) return Mode::kOff;
+  return Progress::stderr_is_terminal() ? Mode::kTerminal : Mode::kLog;
+}
+
+void StatusDisplay::show(const std::vector<std::string>& lines, bool force) {
+  const double now = clock_();
+  if (mode_ == Mode::kLog) {
+    // The first line only after a full period, then at most one per period.
+    if (now - (last_ < 0 ? start_ : last_) < line_every_) return;
+    last_ = now;
+    std::string joined;
+    for (const auto& l : lines) joined += (joined.empty() ? "" : " | ") + l;
+    write_(joined + "\n");
+    return;
+  }
+  if (mode_ != Mode::kTerminal) return;
+  if (!force && last_ >= 0 && now - last_ < redraw_every_) return;
+  last_ = now;
+  const size_t width = terminal_width();
+  std::string text = drawn_ ? fmt::format("\033[{}A\r\033[J", drawn_) : std::string("\r\033[J");
+  for (std::string line : lines) {
+    if (line.size() >= width) line.resize(width - 1);  // a wrapped line would break the cursor arithmetic
+    text += line + "\n";
+  }
+  drawn_ = lines.size();
+  write_(text);
+}
+
+void StatusDisplay::clear() {
+  if (mode_ != Mode::kTerminal || drawn_ == 0) return;
+  write_(fmt::format("\033[{}A\r\033[J", drawn_));
+  drawn_ = 0;
 }
 
 std::string format_duration(double seconds) {

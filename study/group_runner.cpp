@@ -13,6 +13,8 @@ OutputOptions read_output_options(const Config& root) {
   o.dir = out.get<std::string>("dir", "runs/" + name);
   o.plots = out.get<bool>("plots", o.plots);
   o.save_tensors = out.get<bool>("save_tensors", o.save_tensors);
+  o.flush_seconds = out.get<double>("flush_seconds", o.flush_seconds);
+  if (!(o.flush_seconds >= 0)) out.fail("flush_seconds", "must be >= 0 (seconds; 0 appends at every record)");
   out.finish();
   // The default folder is runs/<name>: one path component, so it can never point outside runs/.
   const bool control =
@@ -48,7 +50,7 @@ BuiltGroup build_group(const std::vector<Config>& run_configs) {
 }
 
 GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRecord> records, Progress* progress,
-                       const std::atomic<bool>* cancel) {
+                       const std::atomic<bool>* cancel, trainers::RecordHook on_record) {
   GroupOutcome out{build_group(run_configs), nullptr};
   check(records.size() == run_configs.size(), "run_group: one record per run expected");
   models::MetricSet metrics(out.group.metrics, out.group.model);
@@ -57,6 +59,7 @@ GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRe
   trainers::Monitor monitor(metrics, *out.recorder, out.group.trainer->steps(), out.group.trainer->early_stop(),
                             progress);
   monitor.set_cancel_flag(cancel);
+  monitor.set_record_hook(std::move(on_record));
   out.group.trainer->train(out.group.model, monitor);
   return out;
 }

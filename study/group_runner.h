@@ -11,6 +11,7 @@
 #include "framework/progress.h"
 #include "models/metrics.h"
 #include "models/register.h"
+#include "trainers/monitor.h"
 #include "trainers/recorder.h"
 #include "trainers/trainer.h"
 
@@ -36,15 +37,18 @@ struct GroupOutcome {
 };
 
 /// Builds and trains a group; `records` gives each run's id and seed (same order as `run_configs`).
-/// Once `*cancel` is true the group stops at its next record by throwing Cancelled.
+/// Once `*cancel` is true the group stops at its next record by throwing Cancelled. `on_record` (may
+/// be empty) is called after each record (live curves and progress).
 GroupOutcome run_group(const std::vector<Config>& run_configs, std::vector<RunRecord> records,
-                       Progress* progress = nullptr, const std::atomic<bool>* cancel = nullptr);
+                       Progress* progress = nullptr, const std::atomic<bool>* cancel = nullptr,
+                       trainers::RecordHook on_record = {});
 
 /// The options of the `output` section.
 struct OutputOptions {
   std::string dir;            ///< results folder (default runs/<name>)
   bool plots = true;          ///< render plots at the end of a study
   bool save_tensors = true;   ///< save per-run tensors (adapter, base, teacher, student)
+  double flush_seconds = 5;   ///< a running group's new curve rows reach curves.csv at most this often (0: every record)
 };
 
 /// Reads the `output` section (default dir: runs/<name>).

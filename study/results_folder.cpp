@@ -216,7 +216,19 @@ Repairs find_repairs(const std::string& dir, const Table& runs, size_t run_col, 
   return repairs;
 }
 
+
 }  // namespace
+
+void repair_truncated_last_line(const std::string& path) {
+  const std::string text = read_file_text(path);
+  if (text.empty() || text.back() == '\n') return;
+  const size_t end = text.rfind('\n');
+  if (end == std::string::npos) {
+    fs::remove(path);  // not even the header is whole
+    return;
+  }
+  write_file_atomic(path, text.substr(0, end + 1));
+}
 
 std::unique_ptr<FolderLock> lock_results(const std::string& dir, const std::string& writer_subdir,
                                          const std::string& command,
@@ -334,6 +346,8 @@ std::set<std::string> check_finished_runs(const std::string& dir, const StudyPla
                                           const std::function<void(const std::string&)>& log) {
   std::set<std::string> done;
   const std::string runs_path = dir + "/runs.csv", curves_path = dir + "/curves.csv";
+  // First: a crash in the middle of a live append leaves a truncated last line, which no reader accepts.
+  if (fs::exists(curves_path)) repair_truncated_last_line(curves_path);
   if (fs::exists(runs_path)) {
     Table runs = read_csv(runs_path);
     require_header(runs_path, runs, check.runs_header, check.fix_command);
@@ -391,7 +405,7 @@ void save_group(const std::string& dir, bool save_tensors, const GroupOutcome& o
       if (ec) throw Error("cannot create " + dir + "/tensors: " + ec.message());
       save_group_tensors(dir + "/tensors", outcome.group, outcome.recorder->runs());
     }
-    append_csv_rows_atomic(dir + "/curves.csv", curves_header(), rows.curves);
+    if (!rows.curves.empty()) append_csv_rows_atomic(dir + "/curves.csv", curves_header(), rows.curves);
     append_csv_rows_atomic(dir + "/runs.csv", rows.runs_header, rows.runs);  // last: the run is finished
   } catch (const Error&) {
     if (!fs::exists(study_path)) throw vanished();  // deleted while this group was being written

@@ -19,8 +19,9 @@
 /// folder recursively. Temporary files (`<file>.tmp.<pid>.<n>`) of dead processes are removed; those
 /// of a live process never are.
 ///
-/// study.yaml is written first (after the marker); a group's tensors, then its curves.csv rows, then its runs.csv rows
-/// are appended, each file replaced atomically, so a crash leaves whole rows only. A run is finished
+/// study.yaml is written first (after the marker); a group's curves.csv rows are appended while it runs
+/// (whole rows, one write each: a crash leaves at most a truncated last line, which resume cuts), then its
+/// tensors and its runs.csv rows (replaced atomically). A run is finished
 /// once its runs.csv row exists; meta.yaml plays no part in the resume check.
 
 #include <cstdint>
@@ -109,6 +110,11 @@ std::set<std::string> check_finished_runs(const std::string& dir, const StudyPla
 /// `base_seed`.
 std::string resolved_config_text(const Config& first_run, const Config& root, int64_t base_seed);
 
+/// Cuts a truncated last line of `path` (a crash in the middle of a live append of curve rows: rows are
+/// appended whole, one write each, so everything up to the last line end is whole rows); removes the
+/// file when not even its header is whole. check_finished_runs does this first for curves.csv.
+void repair_truncated_last_line(const std::string& path);
+
 /// Writes config.yaml: the first run's resolved config (`first_run`, defaults filled in) with the study
 /// section of `root` and the top-level `seed` set to `base_seed`.
 void write_resolved_config(const std::string& dir, const Config& first_run, const Config& root, int64_t base_seed);
@@ -120,8 +126,8 @@ struct GroupRows {
   std::vector<std::vector<std::string>> runs;    ///< runs.csv rows (one per run of the group)
 };
 
-/// Saves one trained group: its tensors (when `save_tensors`), then its curves.csv rows, then its
-/// runs.csv rows (last: a run counts as finished once its row exists). Never recreates a folder that
+/// Saves one trained group: its tensors (when `save_tensors`), then its curves.csv rows (none when the
+/// caller appended them already, study/scheduler.h), then its runs.csv rows (last: a run counts as finished once its row exists). Never recreates a folder that
 /// vanished (deleted, moved, unmounted): that is an Error saying so.
 void save_group(const std::string& dir, bool save_tensors, const GroupOutcome& outcome, const GroupRows& rows);
 

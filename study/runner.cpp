@@ -176,9 +176,10 @@ std::vector<PendingGroup> pending_groups(const std::vector<PlannedGroup>& groups
                                          const std::set<std::string>& done) {
   std::vector<PendingGroup> todo;
   for (size_t g : chosen) {
-    PendingGroup pending{g, {}, probes[g].d};
+    PendingGroup pending{g, {}, probes[g].d, probes[g].steps};
     for (int r : groups[g].runs)
       if (!done.count(plan.runs[r].id)) pending.runs.push_back(r);
+    pending.cost = group_flops(probes[g].steps, pending.runs.size(), probes[g].k, probes[g].d);
     if (!pending.runs.empty()) todo.push_back(std::move(pending));
   }
   return todo;
@@ -342,7 +343,8 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
 
   at::set_num_threads(threads);
   set_blas_threads(threads);  // OpenBLAS keeps its own pool: limit it too (one process-wide setting)
-  GroupScheduler scheduler({root, plan, groups.size(), options, folder, output.save_tensors, header, meta, log},
+  GroupScheduler scheduler({root, plan, groups.size(), options, folder, output.save_tensors, header, meta, log,
+                            output.flush_seconds},
                            std::move(todo), total - remaining);
   scheduler.run(jobs);
   scheduler.rethrow_failure();

@@ -14,10 +14,13 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 
 std::vector<std::string> curves_header() { return {"run", "step", "metric", "value"}; }
 
-std::vector<std::vector<std::string>> curve_rows(const Recorder& recorder) {
+std::vector<std::vector<std::string>> curve_rows(const Recorder& recorder, size_t from) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : recorder.curves())
+  const auto& curves = recorder.curves();
+  for (size_t i = from; i < curves.size(); ++i) {
+    const CurveRow& c = curves[i];
     rows.push_back({c.run, std::to_string(c.step), c.metric, format_number(c.value)});
+  }
   return rows;
 }
 

@@ -17,8 +17,8 @@ namespace lrlab::study {
 
 /// The header of curves.csv.
 std::vector<std::string> curves_header();
-/// curves.csv rows of a recorder, in recording order.
-std::vector<std::vector<std::string>> curve_rows(const Recorder& recorder);
+/// curves.csv rows of a recorder, in recording order, from its `from`-th curve row on.
+std::vector<std::vector<std::string>> curve_rows(const Recorder& recorder, size_t from = 0);
 
 /// runs.csv header for this study (fixed by the swept keys, the metric names and thresholds).
 std::vector<std::string> runs_header(const StudyPlan& plan, const models::MetricsOptions& metrics);

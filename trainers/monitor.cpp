@@ -164,6 +164,7 @@ bool Monitor::record(int64_t step, models::Model& model, const at::Tensor& train
       if (!v.empty()) extra += fmt::format(" {} {:.3g}", name, v[0]);
     progress_->update(step, extra);
   }
+  if (hook_) hook_(RecordEvent{step, total_, values, recorder_});
   return recorder_.none_active();
 }
 

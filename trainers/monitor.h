@@ -39,7 +39,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "framework/progress.h"
@@ -47,6 +50,17 @@
 #include "trainers/recorder.h"
 
 namespace lrlab::trainers {
+
+/// What a record hook sees after each record (on the training thread).
+struct RecordEvent {
+  int64_t step;                                             ///< the recorded step
+  int64_t steps;                                            ///< the trainer's budget
+  const std::map<std::string, std::vector<double>>& values;  ///< metric -> one value per run
+  const Recorder& recorder;                                 ///< everything recorded so far
+};
+
+/// Called after each record (live curves and progress of a running study, study/scheduler.h).
+using RecordHook = std::function<void(const RecordEvent&)>;
 
 /// Metric schedule and bookkeeping shared by every trainer.
 class Monitor {
@@ -82,6 +96,8 @@ class Monitor {
   bool wants_train_loss() const { return wants_train_loss_; }
   /// A flag that, once true, makes the next record throw Cancelled (another group of the study failed).
   void set_cancel_flag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  /// A hook called after each record (empty: none).
+  void set_record_hook(RecordHook hook) { hook_ = std::move(hook); }
 
  private:
   at::Tensor loss_sum_;      // running sum of the training loss since the last record [R]
@@ -106,6 +122,7 @@ class Monitor {
   Progress* progress_;
   const std::atomic<bool>* cancel_ = nullptr;
   std::vector<at::Tensor> state_;  // per adapter parameter [R, ...]: each run's parameters at its last record
+  RecordHook hook_;
   std::vector<int64_t> first_bad_;  // CPU: per replica, the first non-finite loss's step in this window (-1: none)
   at::Tensor finite_steps_;  // other devices: [R] int64, steps before the first non-finite loss in this window
   at::Tensor finite_mask_;   // [R] bool: scratch

@@ -105,3 +105,31 @@ TEST_CASE("append_csv_rows_atomic completes a file whose last line lacks its lin
   REQUIRE(t.rows.size() == 2);
   CHECK(t.rows[1][1] == "1");
 }
+
+TEST_CASE("append_csv_rows appends whole rows in place, checks the header, never creates a folder",
+          "[atomic_file]") {
+  const TempDir temp;
+  const std::string path = temp.path + "/c.csv";
+  lrlab::append_csv_rows(path, {"run", "value"}, {{"a", "1"}});
+  CHECK(lrlab::read_file_text(path) == "run,value\na,1\n");
+  struct stat before {};
+  REQUIRE(::stat(path.c_str(), &before) == 0);
+  lrlab::append_csv_rows(path, {"run", "value"}, {{"b", "2"}, {"c, d", "3"}});
+  CHECK(lrlab::read_file_text(path) == "run,value\na,1\nb,2\n\"c, d\",3\n");
+  struct stat after {};
+  REQUIRE(::stat(path.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);  // the same file, appended to (a tail -f keeps reading it)
+  lrlab::append_csv_rows(path, {"run", "value"}, {});
+  CHECK(lrlab::parse_csv(lrlab::read_file_text(path)).rows.size() == 3);
+  CHECK_THROWS_WITH(lrlab::append_csv_rows(path, {"run", "other"}, {{"e", "4"}}),
+                    Catch::Matchers::Contains("its header is"));
+  CHECK_THROWS_WITH(lrlab::append_csv_rows(path, {"run", "value"}, {{"e"}}), Catch::Matchers::Contains("row 0 has 1"));
+  CHECK(lrlab::parse_csv(lrlab::read_file_text(path)).rows.size() == 3);
+  CHECK_THROWS_WITH(lrlab::append_csv_rows(temp.path + "/gone/c.csv", {"run"}, {{"a"}}),
+                    Catch::Matchers::Contains("does not exist"));
+  CHECK_FALSE(std::filesystem::exists(temp.path + "/gone"));
+  // An empty file gets its header.
+  lrlab::write_file_atomic(temp.path + "/e.csv", "");
+  lrlab::append_csv_rows(temp.path + "/e.csv", {"x"}, {{"1"}});
+  CHECK(lrlab::read_file_text(temp.path + "/e.csv") == "x\n1\n");
+}
