@@ -178,7 +178,7 @@ void add_model_option_help(OptionHelpTable& t) {
          {"lam", "the second layer when second_layer = given (k numbers)"},
          {"zero_base", "W = 0: the GLM / single-index case"}});
   t.add("activation", "", {{"type", "the activation sigma (registered type)"},
-                           {"quadrature_nodes", "Gauss-Hermite nodes of the population kernel where it has no closed form"}});
+                           {"quadrature_nodes", "ignored (kept so old configs load): the kernel is accurate to 1e-8, docs/math.md"}});
   t.add("activation", "softplus", {{"beta", "sharpness: log(1 + exp(beta z)) / beta"}});
   t.add("activation", "hermite",
         {{"p", "sigma = He_p (1..6); give p or coefficients"},
@@ -221,7 +221,8 @@ void add_model_option_help(OptionHelpTable& t) {
          {"every", "record every this many steps (0: about 100 records per run); the resolution of hitting times"},
          {"test_samples", "size of the held-out Monte-Carlo test set (test_loss)"},
          {"test_seed", "seed of the test inputs (shared by every run, so runs compare on one set)"},
-         {"thresholds", "metric -> thresholds, e.g. {overlap: [0.5, 0.95]}: columns steps_to_overlap_0.5, ..."}});
+         {"thresholds", "metric -> thresholds, e.g. {overlap: [0.5, 0.95]}: columns steps_to_overlap_0.5, ..."},
+         {"success", "metric -> \">= x\" or \"<= x\", all at one record: column steps_to_success"}});
 }
 
 }  // namespace lrlab::models

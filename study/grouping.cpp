@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "framework/interrupt.h"
 #include "models/register.h"
 #include "trainers/trainer.h"
 
@@ -26,6 +27,7 @@ std::vector<PlannedGroup> group_runs(const Config& root, const StudyPlan& plan, 
   std::vector<PlannedGroup> groups;
   std::map<std::string, std::vector<size_t>> open;  // key -> indices of groups with that key
   for (size_t i = 0; i < plan.runs.size(); ++i) {
+    throw_if_interrupted();  // grouping a large study builds every run's config: SIGINT must not wait
     Config cfg = config_for_run(root, plan, plan.runs[i]);
     cfg.erase("seed");
     erase_stackable(cfg, models::base_registry(), "base", models::kDefaultBaseType);

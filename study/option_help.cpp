@@ -27,12 +27,15 @@ void add_study_option_help(OptionHelpTable& t) {
   t.add("output", "",
         {{"dir", "results folder (default runs/<name>)"},
          {"plots", "render the plots with gnuplot after the study"},
-         {"save_tensors", "save each run's final adapter and teacher as .safetensors"}});
+         {"save_tensors", "save each run's adapter and teacher, at the step its runs.csv row reports, as .safetensors"},
+         {"flush_seconds", "a running group's new curve rows reach curves.csv at most this often (0: every record)"}});
   t.add("study", "",
         {{"sweep", "key path -> list of values: every combination (a grid, first key slowest)"},
          {"zip", "key path -> list of values of one length, varied together and crossed with the grid"},
          {"seeds", "runs per sweep point (seeds seed, seed + 1, ...)"},
-         {"fit", "{x: swept key, y: result column[, by: keys]} or a list: log-log scaling fits"}});
+         {"fit", "{x: swept key, y: result column[, by: keys, method: censored | least_squares]} or a list: "
+                 "scaling fits (censored MLE by default)"},
+         {"figure", "{x, y, by, series, title, xlabel, ylabel}: the study's combined figure (plots/figure)"}});
 }
 
 /// Sections whose keys are options, by path, with the kind of their table; other maps are values.

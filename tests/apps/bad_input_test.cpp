@@ -55,6 +55,14 @@ std::string with_line(int line, const std::string& text) {
   return join_lines(lines);
 }
 
+/// The base config with lines `line` and `line + 1` (1-based) replaced by `first` and `second`.
+std::string with_two_lines(int line, const std::string& first, const std::string& second) {
+  auto lines = kBase;
+  lines.at(static_cast<size_t>(line - 1)) = first;
+  lines.at(static_cast<size_t>(line)) = second;
+  return join_lines(lines);
+}
+
 /// The base config with `text` appended.
 std::string plus(const std::string& text) { return join_lines(kBase) + text; }
 
@@ -176,7 +184,7 @@ std::vector<BadCase> bad_cases() {
         "did you mean 'steps_to_overlap_0.5'"}},
       {"d_test_set_too_large", with_line(5, "  d: 10000000"), {"metrics.test_samples=10000"},
        {"more memory than is available", "test set (metrics.test_samples x d)", "--force"}},
-      {"k_d_replicas_too_large", with_line(5, "  d: 10000000\n  k: 1000000"), {},
+      {"k_d_replicas_too_large", with_two_lines(5, "  d: 10000000", "  k: 1000000"), {},
        {"k_d_replicas_too_large.yaml:5:6:", "base.d", "W [R, k, d]", "more than this machine can allocate"}},
       // Bounded inputs (case 3): tensor files must be regular files.
       {"load_directory", with_line(11, "  type: rank1\n  load: /tmp"), {},
@@ -307,9 +315,9 @@ TEST_CASE("command-line mistakes get one clear line: unknown commands, ranges, n
     std::vector<std::string> expected;
   };
   const std::vector<CliCase> cases = {
-      {{"frob"}, {"unknown command 'frob'; the commands are run, validate, list, plot, gradcheck"}},
+      {{"frob"}, {"unknown command 'frob'; the commands are run, validate, list, config, export, plot, gradcheck, slurm, merge, summarize, status"}},
       {{"rn", config}, {"unknown command 'rn'", "did you mean 'run'?"}},
-      {{"plot", root}, {root, "not a results folder"}},
+      {{"plot", root}, {root, "is not an lrlab results folder"}},
       {{"gradcheck", config, "--tolerance=-1"}, {"--tolerance", "must be a finite number > 0, got '-1'"}},
       {{"gradcheck", config, "--tolerance", "0"}, {"--tolerance", "must be a finite number > 0"}},
       {{"gradcheck", config, "--tolerance", "nan"}, {"--tolerance", "must be a finite number > 0"}},
@@ -332,7 +340,7 @@ TEST_CASE("command-line mistakes get one clear line: unknown commands, ranges, n
   fs::remove_all(root);
 }
 
-TEST_CASE("--dry-run shows the memory and disk estimates and refuses what will not fit unless --force",
+TEST_CASE("A dry run shows the memory and disk estimates and refuses what will not fit unless --force",
           "[bad_input]") {
   const std::string root = lrlab::test::fresh_dir("estimate");
   const std::string config = root + "/tiny.yaml";

@@ -120,7 +120,7 @@ TEST_CASE("paper study scaling_k (small): steps to success grow polynomially in 
   const auto fit = fit_of(dir, "steps_to_success");
   INFO("k exponent " << fit.slope << " [" << fit.slope_lo << ", " << fit.slope_hi << "], not reached "
                      << fit.n_not_reached);
-  CHECK(fit.n_used + fit.n_not_reached + fit.n_excluded == 9);  // every run is accounted for
+  CHECK(fit.n_used + fit.n_excluded == 9);  // every run is accounted for (n_used includes censored runs)
   CHECK(fit.n_not_reached == 0);
   REQUIRE(std::isfinite(fit.slope));
   CHECK(fit.slope > 0.5);  // more neurons, more steps: k^O(1) with a positive exponent
@@ -136,8 +136,13 @@ TEST_CASE("paper study hermite_independence (small): fine-tuning scales about li
   int fine_tuned = 0;
   for (const auto& f : fits) {
     INFO(f.group << ": slope " << f.slope << ", used " << f.n_used << ", not reached " << f.n_not_reached);
-    CHECK(f.n_used + f.n_not_reached + f.n_excluded == 6);  // censored runs are counted, not dropped
-    if (f.group.find("base.zero_base=false") == std::string::npos || !std::isfinite(f.slope)) continue;
+    // The censored fit uses every run: n_used counts the reached and the censored (n_not_reached) ones.
+    CHECK(f.n_used + f.n_excluded == 6);
+    CHECK(f.n_not_reached <= f.n_used);
+    // The linear-in-d claim is checked where every run reached: with 2 seeds at d <= 64 a group with
+    // stalled (censored) runs, the even activations, cannot decide its slope (see the README).
+    if (f.group.find("base.zero_base=false") == std::string::npos || !std::isfinite(f.slope) || f.n_not_reached > 0)
+      continue;
     ++fine_tuned;
     CHECK(f.slope > 0.5);
     CHECK(f.slope < 2.2);

@@ -99,7 +99,7 @@ TEST_CASE("partition_groups covers every group exactly once, deterministically a
   CHECK_THROWS_AS(partition_groups({1.0}, 0), lrlab::Error);
 }
 
-TEST_CASE("--shard I/N is parsed strictly", "[shards]") {
+TEST_CASE("shard I/N is parsed strictly", "[shards]") {
   const auto s = lrlab::study::parse_shard("2/3");
   CHECK(s.index == 2);
   CHECK(s.count == 3);

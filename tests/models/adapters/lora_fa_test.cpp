@@ -2,7 +2,6 @@
 // frozen A that is a buffer and never trained, the dense Delta, option errors. Its CPU kernel is
 // covered by tests/trainers/kernel_step_test.cpp with no edit (it iterates the registry). The guide
 // docs/adding-an-adapter.md shows these files in full; the last test keeps it true.
-#include "tests/support/paths.h"
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -10,6 +9,7 @@
 
 #include "models/adapters/lora_fa.h"
 #include "tests/models/adapters/adapter_test_support.h"
+#include "tests/support/paths.h"
 #include "trainers/gradients.h"
 #include "trainers/trainer.h"
 
