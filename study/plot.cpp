@@ -32,12 +32,8 @@ bool file_exists(const std::string& path) {
 
 // Numeric order for point ids ("2" before "10"), text after numbers.
 bool point_less(const std::string& a, const std::string& b) {
-  char* ea = nullptr;
-  char* eb = nullptr;
-  const double va = std::strtod(a.c_str(), &ea);
-  const double vb = std::strtod(b.c_str(), &eb);
-  const bool na = !a.empty() && *ea == '\0';
-  const bool nb = !b.empty() && *eb == '\0';
+  double va = 0, vb = 0;
+  const bool na = point_number(a, &va), nb = point_number(b, &vb);
   if (na != nb) return na;
   if (na) return va < vb;
   return a < b;

@@ -127,7 +127,7 @@ std::function<void(const std::string&)> folder_failure(const StudyRunOptions& op
 std::vector<double> group_costs(const std::vector<PlannedGroup>& groups, const std::vector<GroupProbe>& probes) {
   std::vector<double> costs;
   for (size_t i = 0; i < groups.size(); ++i)
-    costs.push_back(estimated_flops(probes[i].steps, groups[i].runs.size(), probes[i].k, probes[i].d));
+    costs.push_back(group_flops(probes[i].steps, groups[i].runs.size(), probes[i].k, probes[i].d));
   return costs;
 }
 

@@ -1,5 +1,7 @@
 #include "study/runs_table.h"
 
+#include <cstdlib>
+
 #include "framework/strings.h"
 
 namespace lrlab::study {
@@ -74,6 +76,12 @@ std::vector<std::string> swept_columns(const Table& runs) {
     if (c != "run" && c != "seed" && c != "point" && c != "steps" && c != "status" && !is_result_column(c))
       out.push_back(c);
   return out;
+}
+
+bool point_number(const std::string& id, double* value) {
+  char* end = nullptr;
+  *value = std::strtod(id.c_str(), &end);
+  return !id.empty() && *end == '\0';
 }
 
 }  // namespace lrlab::study

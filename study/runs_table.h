@@ -31,6 +31,10 @@ bool is_result_column(const std::string& column);
 /// True for a hitting-time column (steps_to_...).
 bool is_hitting_time_column(const std::string& column);
 
+/// Reads a `point` cell as a number: true, with `*value` set, when the whole cell is one (point ids
+/// are written as integers; order points by value, "2" before "10", not as text).
+bool point_number(const std::string& id, double* value);
+
 /// The swept key columns of a runs table: those between `point` and `status` (the runs.csv layout);
 /// without a `status` column, every column that is not run/seed/point/steps/final_*/steps_to_*.
 std::vector<std::string> swept_columns(const Table& runs);

@@ -39,7 +39,8 @@ struct PendingGroup {
   double cost = 0;        ///< estimated arithmetic of its pending runs (group_flops), for the ETA
 };
 
-/// The --dry-run estimate of a group's arithmetic (FLOP): about 6 k d per run and step.
+/// The estimated arithmetic of a group (FLOP: about 6 k d per run and step, the forward, backward and
+/// update of the first layer): what --dry-run prints, shards balance (study/shards.h) and the ETA uses.
 double group_flops(int64_t steps, size_t runs, int64_t k, int64_t d);
 
 /// What the scheduler's workers share (references must outlive the scheduler).

@@ -36,10 +36,6 @@ ShardSpec parse_shard(const std::string& text) {
 
 std::string shard_folder(const std::string& dir, const ShardSpec& shard) { return dir + "/shards/" + shard.name(); }
 
-double estimated_flops(int64_t steps, size_t runs, int64_t k, int64_t d) {
-  return static_cast<double>(steps) * static_cast<double>(runs) * 6.0 * static_cast<double>(k) * static_cast<double>(d);
-}
-
 std::vector<std::vector<size_t>> partition_groups(const std::vector<double>& costs, int shards) {
   if (shards < 1) throw Error(fmt::format("partition_groups: {} shards (needs at least 1)", shards));
   std::vector<size_t> order(costs.size());

@@ -36,10 +36,6 @@ ShardSpec parse_shard(const std::string& text);
 /// The shard's folder: <dir>/shards/I-of-N.
 std::string shard_folder(const std::string& dir, const ShardSpec& shard);
 
-/// The estimated arithmetic of a group (what --dry-run prints and the partition balances):
-/// about 6 k d flops per step and run (forward, backward and update of the first layer).
-double estimated_flops(int64_t steps, size_t runs, int64_t k, int64_t d);
-
 /// Splits groups of estimated cost `costs[g]` into `shards` parts: largest cost first (ties: lower
 /// index first), each to the part with the least cost so far (ties: the lower part). Deterministic;
 /// every group is in exactly one part; parts list their groups in increasing order (some parts are

@@ -248,12 +248,8 @@ Summary summarize_runs(const Table& runs, const std::vector<FitSpec>& fits, int 
     rows_of[p].push_back(r);
   }
   std::stable_sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
-    char* ea = nullptr;
-    char* eb = nullptr;
-    const double va = std::strtod(a.c_str(), &ea);
-    const double vb = std::strtod(b.c_str(), &eb);
-    const bool na = !a.empty() && *ea == '\0';
-    const bool nb = !b.empty() && *eb == '\0';
+    double va = 0, vb = 0;
+    const bool na = point_number(a, &va), nb = point_number(b, &vb);
     if (na && nb) return va < vb;
     return na && !nb;  // numbers first, then text in order of appearance
   });
