@@ -137,7 +137,7 @@ int run_cli(int argc, char** argv, const std::string& command_line) {
     study::PlotReport report = study::plot_study(plot_dir);
     for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
     for (const auto& f : report.files) std::cout << f << "\n";
-    return report.failed.empty() ? 0 : 1;  // images gnuplot should have written are missing or empty
+    return report.failed.empty() ? 0 : 1;  // images gnuplot should have written are missing, empty or cut short
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -28,6 +29,22 @@ const char* const kDashTypes[kDistinctStyles] = {"1", "2", "3", "4", "5", "(12,4
 // Filled circle, filled square, filled diamond, filled triangle down, filled pentagon, open
 // circle, open square, open diamond: none is the censored marker (open triangle up, 8).
 const int kPointTypes[kDistinctStyles] = {7, 5, 13, 11, 15, 6, 4, 12};
+
+// True when the image at `path` is whole: gnuplot exits 0 on a full disk and leaves images empty or
+// cut short, so each format's trailer is checked (PNG's IEND chunk, PDF's %%EOF, SVG's </svg>).
+bool image_complete(const std::string& path, const std::string& ext) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char tail[64] = {};
+  size_t n = 0;
+  if (std::fseek(f, -static_cast<long>(sizeof tail), SEEK_END) != 0) std::fseek(f, 0, SEEK_SET);
+  n = std::fread(tail, 1, sizeof tail, f);
+  std::fclose(f);
+  const std::string end(tail, n);
+  if (ext == ".png") return end.size() >= 8 && end.compare(end.size() - 8, 8, "IEND\xAE\x42\x60\x82") == 0;
+  if (ext == ".pdf") return end.find("%%EOF") != std::string::npos;
+  return end.find("</svg>") != std::string::npos;
+}
 
 long file_size(const std::string& path) {
   struct stat st {};
@@ -228,11 +245,14 @@ void GnuplotRenderer::render() {
     int e = 0;
     for (const char* ext : {".png", ".svg", ".pdf"}) {
       const std::string image = plots_ + "/" + base + ext;
-      if (file_size(image) > 0) {
+      if (image_complete(image, ext)) {
         report_.files.push_back(image);
       } else {
+        // A full disk leaves them empty or cut short, with exit 0: remove them, so that the folder
+        // never holds a broken image, and report them.
+        if (file_size(image) >= 0) ::unlink(image.c_str());
         missing.push_back(base + ext);
-        if (expected[e]) report_.failed.push_back(image);  // a full disk leaves them empty, with exit 0
+        if (expected[e]) report_.failed.push_back(image);
       }
       ++e;
     }
@@ -245,7 +265,7 @@ void GnuplotRenderer::render() {
   }
   queued_.clear();
   if (!report_.failed.empty())
-    report_.warnings.push_back(fmt::format("{} plot image(s) missing or empty (full disk?): {}; re-render with "
+    report_.warnings.push_back(fmt::format("{} plot image(s) missing, empty or cut short (full disk?), not kept: {}; re-render with "
                                            "`lrlab plot {}`",
                                            report_.failed.size(), join(report_.failed),
                                            plots_.substr(0, plots_.rfind('/'))));

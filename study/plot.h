@@ -35,7 +35,8 @@ struct PlotReport {
   std::vector<std::string> files;  ///< paths written (.dat, .gp, .png, .svg, .pdf)
   std::vector<std::string>
       warnings;          ///< problems that did not stop plotting (missing gnuplot, ...)
-  /// Images that gnuplot should have written but that are missing or empty (also one warning).
+  /// Images that gnuplot should have written but that are missing, empty or cut short (a full disk);
+  /// they are removed, and listed in one warning.
   std::vector<std::string> failed;
   std::string terminal;  ///< raster terminal used ("pngcairo" or "png"; "" if none)
 };

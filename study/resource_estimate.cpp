@@ -76,8 +76,20 @@ GroupEstimate estimate_group(const BuiltGroup& group, bool save_tensors) {
   return out;
 }
 
-StudyEstimate estimate_study(const std::vector<GroupEstimate>& groups, int jobs, const std::string& dir) {
+GroupEstimate remaining_part(const GroupEstimate& group, size_t remaining, size_t runs) {
+  if (remaining >= runs || runs == 0) return group;
+  GroupEstimate out = group;
+  const double part = static_cast<double>(remaining) / static_cast<double>(runs);
+  out.curve_rows = static_cast<uint64_t>(std::ceil(static_cast<double>(group.curve_rows) * part));
+  out.disk_bytes = static_cast<uint64_t>(std::ceil(static_cast<double>(group.disk_bytes) * part));
+  if (remaining == 0) out.memory_bytes = 0;
+  return out;
+}
+
+StudyEstimate estimate_study(const std::vector<GroupEstimate>& groups, int jobs, const std::string& dir,
+                             uint64_t existing_curves_bytes) {
   StudyEstimate out;
+  out.disk_bytes = existing_curves_bytes;
   std::vector<uint64_t> memory;
   for (const auto& g : groups) {
     memory.push_back(g.memory_bytes);

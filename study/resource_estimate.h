@@ -42,8 +42,15 @@ struct StudyEstimate {
   uint64_t free_disk = 0;          ///< free space at the results folder's file system (0: unknown)
 };
 
+/// A group's estimate when only `remaining` of its `runs` runs are left to train (a resume): the disk
+/// and curve rows scale with the runs left; a group with none left needs no memory.
+GroupEstimate remaining_part(const GroupEstimate& group, size_t remaining, size_t runs);
+
 /// Sums `groups` for `jobs` parallel jobs and measures the machine (`dir`: the results folder).
-StudyEstimate estimate_study(const std::vector<GroupEstimate>& groups, int jobs, const std::string& dir);
+/// `existing_curves_bytes`: the size of a resumed folder's curves.csv, which its final rewrite in plan
+/// order copies once more (0 for a new folder).
+StudyEstimate estimate_study(const std::vector<GroupEstimate>& groups, int jobs, const std::string& dir,
+                             uint64_t existing_curves_bytes = 0);
 
 /// "estimated peak memory 1.2 GB (3.4 GB available), results on disk 15 MB (20 GB free at DIR)".
 std::string estimate_text(const StudyEstimate& study, const std::string& dir);

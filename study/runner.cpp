@@ -12,6 +12,7 @@
 
 #include "framework/atomic_file.h"
 #include "framework/bounded_read.h"
+#include "framework/csv.h"
 #include "framework/folder_lock.h"
 #include "framework/interrupt.h"
 #include "framework/strings.h"
@@ -140,11 +141,43 @@ std::vector<size_t> chosen_groups(const std::vector<PlannedGroup>& groups, const
   return all;
 }
 
-/// The memory and disk estimates of every group, summed for `jobs` parallel jobs.
-StudyEstimate study_estimate(const std::vector<GroupProbe>& probes, int jobs, const std::string& dir,
+/// The run ids a resumed writer folder already holds in its runs.csv (read only, before the lock:
+/// only for the estimate; open_results checks them properly). Empty for a new folder or --restart.
+std::set<std::string> finished_before_resume(const std::string& folder, bool restart) {
+  std::set<std::string> ids;
+  if (restart || !std::filesystem::is_regular_file(folder + "/runs.csv")) return ids;
+  try {
+    const Table runs = read_csv(folder + "/runs.csv");
+    const int column = runs.find_column("run");
+    if (column < 0) return ids;
+    for (const auto& row : runs.rows)
+      if (static_cast<size_t>(column) < row.size()) ids.insert(row[column]);
+  } catch (const Error&) {
+    return {};  // a damaged table: estimate the whole study (the resume check reports the damage)
+  }
+  return ids;
+}
+
+/// The memory and disk estimates of the groups that will train (`chosen`), for `jobs` parallel jobs.
+/// On a resume only the runs still to train count, plus one more copy of the existing curves.csv
+/// (the final rewrite in plan order), so a finished study on a nearly full disk still resumes.
+StudyEstimate study_estimate(const StudyPlan& plan, const std::vector<PlannedGroup>& groups,
+                             const std::vector<GroupProbe>& probes, const std::vector<size_t>& chosen, int jobs,
+                             const std::string& dir, const std::string& folder, bool restart,
                              std::vector<GroupEstimate>* per_group) {
-  for (const auto& p : probes) per_group->push_back(p.estimate);
-  return estimate_study(*per_group, jobs, dir);
+  const std::set<std::string> finished = finished_before_resume(folder, restart);
+  for (size_t g : chosen) {
+    size_t remaining = 0;
+    for (int r : groups[g].runs) remaining += finished.count(plan.runs[r].id) ? 0 : 1;
+    per_group->push_back(remaining_part(probes[g].estimate, remaining, groups[g].runs.size()));
+  }
+  uint64_t existing_curves = 0;
+  if (!finished.empty()) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(folder + "/curves.csv", error);
+    if (!error) existing_curves = size;
+  }
+  return estimate_study(*per_group, jobs, dir, existing_curves);
 }
 
 /// The --dry-run report: the plan, one line per group shown (all, or a shard's), and their estimated
@@ -262,8 +295,11 @@ std::string validate_study(const Config& root) {
   // What the run would refuse (memory and disk for the default --jobs), validate refuses too.
   const std::string dir = read_output_options(first->config).dir;
   std::vector<GroupEstimate> estimates;
-  check_estimate(study_estimate(probes, job_count(StudyRunOptions{}, groups.size()), dir, &estimates), estimates, dir,
-                 false);
+  std::vector<size_t> all(groups.size());
+  for (size_t g = 0; g < all.size(); ++g) all[g] = g;
+  check_estimate(study_estimate(plan, groups, probes, all, job_count(StudyRunOptions{}, groups.size()), dir, dir,
+                                false, &estimates),
+                 estimates, dir, false);
   return fmt::format("{} runs in {} groups ({} sweep points x {} seeds)", plan.runs.size(), groups.size(),
                      plan.points.size(), plan.seeds);
 }
@@ -304,7 +340,9 @@ std::string run_study(const Config& root, const StudyRunOptions& options,
   const int jobs = job_count(options, chosen.size());
   const int threads = thread_count(options);
   std::vector<GroupEstimate> estimates;
-  const StudyEstimate estimate = study_estimate(probes, jobs, dir, &estimates);
+  const std::string writer_folder = options.shard.active() ? shard_folder(dir, options.shard) : dir;
+  const StudyEstimate estimate =
+      study_estimate(plan, groups, probes, chosen, jobs, dir, writer_folder, options.restart, &estimates);
   if (options.dry_run) {
     if (options.shard.active()) log(shard_line(options.shard, plan, groups, probes, chosen));
     // The folder check a run makes first (an existing folder only: a dry run creates nothing).

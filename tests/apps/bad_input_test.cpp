@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -366,6 +368,43 @@ TEST_CASE("A dry run shows the memory and disk estimates and refuses what will n
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Matchers::Contains("more memory than is available"));
   CHECK_FALSE(fs::exists(root + "/out"));
+  fs::remove_all(root);
+}
+
+namespace {
+// The number of bytes in "results on disk 6.51 MB (" of a dry run's estimate line (-1 when absent).
+double estimated_disk_bytes(const std::string& out) {
+  const auto at = out.find("results on disk ");
+  if (at == std::string::npos) return -1;
+  std::istringstream in(out.substr(at + 16));
+  double value = 0;
+  std::string unit;
+  in >> value >> unit;
+  const std::map<std::string, double> scale = {{"bytes", 1}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}};
+  return scale.count(unit) ? value * scale.at(unit) : -1;
+}
+}  // namespace
+
+TEST_CASE("A resume's disk estimate counts the runs still to train and one copy of curves.csv", "[bad_input]") {
+  const std::string root = lrlab::test::fresh_dir("estimate_resume");
+  const std::string config = root + "/tiny.yaml";
+  lrlab::test::write_text(config, join_lines(kBase));
+  auto r = run_lrlab({"run", config, "--out", root + "/fresh", "--dry-run"}, root + "/capture", 60);
+  const double fresh = estimated_disk_bytes(r.out);
+  r = run_lrlab({"run", config, "--out", root + "/out", "-q"}, root + "/capture", 120);
+  REQUIRE(r.exit_code == 0);
+  r = run_lrlab({"run", config, "--out", root + "/out", "--dry-run"}, root + "/capture", 60);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  const double resumed = estimated_disk_bytes(r.out);
+  const double curves = static_cast<double>(fs::file_size(root + "/out/curves.csv"));
+  REQUIRE(fresh > 0);
+  REQUIRE(curves > 0);
+  // Every run is finished: only the final rewrite's copy of curves.csv (to the 3 digits printed).
+  CHECK(resumed == Approx(curves).epsilon(0.01));
+  CHECK(resumed < fresh);
+  // --restart discards the runs, so it needs the whole study again.
+  r = run_lrlab({"run", config, "--out", root + "/out", "--dry-run", "--restart"}, root + "/capture", 60);
+  CHECK(estimated_disk_bytes(r.out) == Approx(fresh).epsilon(0.01));
   fs::remove_all(root);
 }
 

@@ -227,34 +227,47 @@ TEST_CASE("a failing gnuplot is a warning with its message", "[study][plot]") {
   CHECK(saw);
 }
 
-TEST_CASE("images gnuplot leaves missing or empty (a full disk) are listed even over an old image",
+TEST_CASE("images gnuplot leaves empty or cut short (a full disk) are listed and removed, even over an old image",
           "[study][plot]") {
   const TempDir temp;
   const std::string& dir = temp.path;
   make_study(dir);
-  // Lists the terminals, then "renders" with exit 0 but writes empty images, as on a full disk.
+  // Lists the terminals, then "renders" with exit 0 but writes an empty PNG and an SVG cut short, as
+  // on a full disk; the SVG of the test-loss plot is whole.
   const std::string fake = dir + "/full_disk_gnuplot";
   lrlab::write_file_atomic(fake,
                            "#!/bin/sh\n"
                            "if [ \"$1\" = -e ]; then printf ' pngcairo  cairo\\n svg  svg\\n'; exit 0; fi\n"
                            ": > \"${1%.gp}.png\"\n"
+                           "case \"$1\" in test_loss*) printf '<svg>\\n</svg>\\n' ;; *) printf '<svg><path d=\"M0' ;; esac"
+                           " > \"${1%.gp}.svg\"\n"
                            "exit 0\n");
   ::chmod(fake.c_str(), 0755);
   std::filesystem::create_directories(dir + "/plots");
-  lrlab::write_file_atomic(dir + "/plots/overlap_curves.svg", "<svg>an earlier render</svg>");
+  lrlab::write_file_atomic(dir + "/plots/overlap_curves.pdf", "%PDF an earlier render %%EOF");
   lrlab::study::PlotOptions options;
   options.gnuplot = fake;
   const auto report = lrlab::study::plot_study(dir, options);
   const auto failed = [&](const std::string& name) {
     return std::find(report.failed.begin(), report.failed.end(), dir + "/plots/" + name) != report.failed.end();
   };
+  const auto kept = [&](const std::string& name) {
+    return std::find(report.files.begin(), report.files.end(), dir + "/plots/" + name) != report.files.end();
+  };
   CHECK(failed("overlap_curves.png"));  // empty
-  CHECK(failed("overlap_curves.svg"));  // the earlier render does not count
+  CHECK(failed("overlap_curves.svg"));  // cut short
   CHECK(failed("test_loss_curves.png"));
+  CHECK_FALSE(failed("test_loss_curves.svg"));  // whole
+  CHECK(kept("test_loss_curves.svg"));
   CHECK(report.failed.size() >= 4);
+  // Broken images are not left in the folder, nor is the earlier render this one replaced.
+  CHECK_FALSE(std::filesystem::exists(dir + "/plots/overlap_curves.png"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/plots/overlap_curves.svg"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/plots/overlap_curves.pdf"));
+  CHECK(std::filesystem::exists(dir + "/plots/test_loss_curves.svg"));
   bool listed = false;
   for (const auto& w : report.warnings)
-    listed = listed || (w.find("missing or empty") != std::string::npos &&
+    listed = listed || (w.find("missing, empty or cut short") != std::string::npos &&
                         w.find("overlap_curves.png") != std::string::npos && w.find("lrlab plot") != std::string::npos);
   CHECK(listed);
   for (const auto& f : report.files) CHECK(f.find(".png") == std::string::npos);
