@@ -22,7 +22,7 @@ std::function<int()> add_summarize_command(CLI::App& app) {
   sub->add_option("overrides", state->overrides, "key.path=value overrides of the config (e.g. study.fit=...)");
   sub->add_option("--config", state->config_path,
                   "config whose study section gives the fits (default: DIR/study.yaml); it must describe the "
-                  "same runs (only study.fit and output.plots may differ)")
+                  "same runs (only study.fit, study.figure and output.plots may differ)")
       ->check(CLI::ExistingFile);
   return [sub, state]() {
     if (!sub->parsed()) return 0;

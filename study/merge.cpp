@@ -189,11 +189,15 @@ void link_tensors(const std::string& dir, const std::map<std::string, std::strin
   }
 }
 
-/// The plots of a finished study. Plots are a convenience: any failure (an exception included) is a
-/// warning that names the files and the command that re-renders them, never an error.
-void plot_finished_study(const std::string& dir, const std::function<void(const std::string&)>& log) {
+/// The plots of a finished study (with `plan`'s study.figure). Plots are a convenience: any failure
+/// (an exception included) is a warning that names the files and the command that re-renders them,
+/// never an error.
+void plot_finished_study(const std::string& dir, const StudyPlan& plan,
+                         const std::function<void(const std::string&)>& log) {
   try {
-    PlotReport report = plot_study(dir);
+    PlotOptions options;
+    options.figure = &plan.figure;
+    PlotReport report = plot_study(dir, options);
     for (const auto& w : report.warnings) log("warning: " + w);
   } catch (const Error& e) {
     log(fmt::format("warning: the plots failed ({}); the results are complete. Re-render with `lrlab plot {}`",
@@ -255,7 +259,7 @@ void finish_results(const std::string& dir, const StudyPlan& plan, bool plots, b
                             "(nothing is trained again)",
                             plan.runs.size(), dir, e.what(), dir));
   }
-  if (plots) plot_finished_study(dir, log);
+  if (plots) plot_finished_study(dir, plan, log);
   if (!quiet) {
     log(format_summary_table(summary));
     log(fmt::format("results: {}/ (runs.csv, curves.csv, summary.md{})", dir, plots ? ", plots/" : ""));

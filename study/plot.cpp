@@ -158,8 +158,10 @@ PlotReport plot_study(const std::string& dir, const PlotOptions& options) {
     fits = fits_from_table(read_csv(dir + "/fits.csv"));
     plot_fits(renderer, dir, runs, fits, report);
   }
-  if (have_runs)
-    if (auto figure = read_study_figure(dir, report)) add_study_figure(renderer, dir, *figure, runs, fits, report);
+  if (have_runs) {
+    const std::optional<FigureSpec> figure = options.figure ? *options.figure : read_study_figure(dir, report);
+    if (figure) add_study_figure(renderer, dir, *figure, runs, fits, report);
+  }
   renderer.render();
   return report;
 }

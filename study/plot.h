@@ -16,8 +16,11 @@
 /// `cd dir/plots && gnuplot NAME.gp`) and the images. Plotting is a convenience: a missing or
 /// failing gnuplot is reported as a warning, never thrown.
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "study/plan.h"
 
 namespace lrlab {
 namespace study {
@@ -28,6 +31,10 @@ struct PlotOptions {
   int height = 600;                 ///< image height in pixels
   std::string gnuplot = "gnuplot";  ///< program name (searched on PATH) or path
   bool render = true;               ///< false: write .dat and .gp only
+  /// The study's combined figure as the caller's plan declares it (nullopt inside: none); nullptr:
+  /// read study.figure from dir/study.yaml. A run and `lrlab summarize --config` pass their plan's,
+  /// so a corrected figure is drawn before study.yaml is rewritten.
+  const std::optional<FigureSpec>* figure = nullptr;
 };
 
 /// What plot_study did.

@@ -103,11 +103,15 @@ std::string value_label(const std::string& value) {
     return value;
   }
   if (!node.at("type").is_scalar()) return value;
-  // The type word, then the section's other scalar options: "lora (rank 1)".
+  // The type word, then the section's other options: "lora (rank 1)", "hermite (coefficients
+  // [0, 1, 1])", "linearized (inner lora (rank 1))": a value the legend leaves out could make two
+  // different series read the same.
   std::string options;
   for (const std::string& key : node.keys()) {
-    if (key == "type" || !node.at(key).is_scalar()) continue;
-    options += (options.empty() ? "" : ", ") + readable(key) + " " + node.at(key).scalar();
+    if (key == "type") continue;
+    const ConfigValue& option = node.at(key);
+    const std::string shown = option.is_scalar() ? option.scalar() : value_label(option.text());
+    options += (options.empty() ? "" : ", ") + readable(key) + " " + shown;
   }
   return node.at("type").scalar() + (options.empty() ? "" : " (" + options + ")");
 }

@@ -105,7 +105,7 @@ void write_marker(const std::string& dir) {
 
 namespace {
 
-/// A document as canonical YAML text, with the summary-only keys (study.fit, output.plots) removed
+/// A document as canonical YAML text, with the summary-only keys (study.fit, study.figure, output.plots) removed
 /// when `strip_summary` ("" when the text is not YAML).
 std::string canonical_document(const std::string& document, bool strip_summary) {
   try {
@@ -119,6 +119,7 @@ std::string canonical_document(const std::string& document, bool strip_summary) 
       if (node.size() == 0) root.remove(section);
     };
     strip("study", "fit");
+    strip("study", "figure");
     strip("output", "plots");
     return YAML::Dump(root);
   } catch (const YAML::Exception&) {
@@ -311,7 +312,7 @@ bool adopt_study_document(const std::string& dir, const std::string& document,
   if (!same_runs(earlier, document)) return false;
   if (canonical_document(earlier, false) != canonical_document(document, false)) {
     write_file_atomic(study_path, document);
-    log("note: only the summary settings (study.fit, output.plots) differ from " + study_path +
+    log("note: only the summary settings (study.fit, study.figure, output.plots) differ from " + study_path +
         "; the finished runs are kept and study.yaml is rewritten with the new settings");
   }
   return true;

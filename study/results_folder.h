@@ -65,7 +65,7 @@ void create_results_folder(const std::string& dir, bool restart,
 /// written unless the folder is usable: the marker, then study.yaml (`document`) are written first, so
 /// no result file ever exists without them. A folder of another study, or with results but no
 /// study.yaml, is refused unless `restart` (which deletes the earlier results: only files lrlab names).
-/// A study.yaml that differs only in summary keys (study.fit, output.plots) is accepted and rewritten,
+/// A study.yaml that differs only in summary keys (study.fit, study.figure, output.plots) is accepted and rewritten,
 /// saying so through `log`. `fail_dir` reports a folder that cannot be created, naming what chose it.
 void prepare_folder(const std::string& dir, const std::string& document, bool restart,
                     const std::function<void(const std::string&)>& fail_dir,
@@ -77,7 +77,7 @@ void prepare_folder(const std::string& dir, const std::string& document, bool re
 void write_marker(const std::string& dir);
 
 /// True when two study.yaml documents describe the same runs: equal once the summary-only keys
-/// (study.fit, output.plots) are removed from both.
+/// (study.fit, study.figure, output.plots) are removed from both.
 bool same_runs(const std::string& document_a, const std::string& document_b);
 
 /// Compares `document` with `dir`/study.yaml: false when they describe different runs; else true,

@@ -317,7 +317,7 @@ void summarize_study(const std::string& dir, const Config& root, const std::stri
     throw Error(fmt::format("{} has no runs.csv yet: no run has finished there, so there is nothing to summarize",
                             dir));
   if (!same_runs(read_file_text(dir + "/study.yaml"), root.document_yaml()))
-    throw Error(fmt::format("this config describes other runs than {}/study.yaml (only study.fit and output.plots "
+    throw Error(fmt::format("this config describes other runs than {}/study.yaml (only study.fit, study.figure and output.plots "
                             "may differ); summarize with the folder's own config (omit --config) or a corrected "
                             "copy of it",
                             dir));

@@ -62,7 +62,7 @@ struct ShardedPlan {
 ShardedPlan plan_shards(const Config& root, const StudyRunOptions& options, int shards);
 /// Recomputes summary.csv, summary.md and fits.csv (and the plots when output.plots) of the results
 /// folder `dir` from its runs.csv, with the study section of `root`: the folder's study.yaml, or a
-/// corrected config that describes the same runs (it may differ in study.fit and output.plots only;
+/// corrected config that describes the same runs (it may differ in study.fit, study.figure and output.plots only;
 /// study.yaml is then rewritten once the summary succeeded, so that a later resume agrees). Holds the folder's lock meanwhile.
 /// Throws lrlab::Error for a folder that is not a results folder or has no runs.csv, a config of other
 /// runs, or a failing summary (the folder's runs are never touched).

@@ -204,6 +204,18 @@ TEST_CASE("a summary that fails at the end leaves the runs usable and lrlab summ
   CHECK_THAT(slurp(dir + "/summary.md"), Catch::Contains("steps_to_overlap_0.5"));
   CHECK(slurp(dir + "/runs.csv") == runs);
 
+  // A figure added by the corrected config is drawn by that same call (before study.yaml, which the
+  // plots would otherwise read, is rewritten).
+  const ProcessResult figure = run_lrlab(
+      {"summarize", dir, "output.plots=true", "+study.figure={x: base.d, y: steps_to_overlap_0.5}"}, root + "/figure",
+      60);
+  INFO("summarize with a figure: " << figure.out << figure.err);
+  CHECK(figure.exit_code == 0);
+  CHECK(fs::exists(dir + "/plots/figure.dat"));
+  CHECK(fs::exists(dir + "/plots/figure.gp"));
+  CHECK_THAT(slurp(dir + "/study.yaml"), Catch::Contains("figure"));
+  CHECK(slurp(dir + "/runs.csv") == runs);
+
   // Not a results folder: refused, nothing written.
   fs::create_directories(root + "/plain");
   const ProcessResult plain = run_lrlab({"summarize", root + "/plain", "--config", config}, root + "/plain", 60);

@@ -51,7 +51,9 @@ TEST_CASE("legend labels use symbols and readable sections", "[study][plot]") {
   CHECK(symbol_label("teacher.xi") == "ξ*");
   check_labels(value_label, {
       {"{type: lora, rank: 1}", "lora (rank 1)"},
-      {"{type: linearized, inner: {type: lora, rank: 1}}", "linearized"},
+      {"{type: linearized, inner: {type: lora, rank: 1}}", "linearized (inner lora (rank 1))"},
+      {"{type: hermite, coefficients: [0, 0, 1, 1], normalize: true}",
+       "hermite (coefficients [0, 0, 1, 1], normalize true)"},
       {"{type: rank1, c: train}", "rank1 (c train)"},
       {"64", "64"},
   });

@@ -244,6 +244,10 @@ TEST_CASE("a resume accepts a config that changes only study.fit and rewrites st
   CHECK(lrlab::read_file_text(dir + "/study.yaml") == Config::load_string(text, "x").document_yaml());
   CHECK(lrlab::read_csv(dir + "/fits.csv").rows.size() == 1);
   CHECK(study::same_runs(kStudy, text));
+  // study.figure only draws: adding it describes the same runs as well.
+  const std::string with_figure = text.substr(0, text.rfind("}}\n")) +
+                                  "}, figure: {x: base.d, y: steps_to_overlap_0.5}}\n";
+  CHECK(study::same_runs(kStudy, with_figure));
   CHECK_FALSE(study::same_runs(kStudy, text + "replicas: 2\n"));
   // Any other change is still another study.
   std::string other = text;
