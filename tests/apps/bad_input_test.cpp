@@ -416,8 +416,13 @@ TEST_CASE("SIGTERM stops planning a large study within a second and leaves no fo
   lrlab::test::Child child({"run", config, "--out", root + "/out", "-q"}, root + "/capture");
   // Start-up (loading LibTorch) takes from 1 to 20 s on a loaded machine: wait until lrlab catches
   // SIGTERM (its handlers are installed just before the config is read), then let planning begin.
+  // Only after the exec: between fork and exec the child still has this test's (Catch's) handlers.
   const auto catches_sigterm = [&] {
-    std::ifstream status("/proc/" + std::to_string(child.pid()) + "/status");
+    const std::string proc = "/proc/" + std::to_string(child.pid());
+    std::error_code error;
+    const fs::path exe = fs::read_symlink(proc + "/exe", error);
+    if (error || !fs::equivalent(exe, LRLAB_BINARY, error) || error) return 0ULL;
+    std::ifstream status(proc + "/status");
     std::string line;
     while (std::getline(status, line))
       if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTERM - 1)) & 1;
