@@ -135,14 +135,14 @@ std::vector<StepConfig> grid(const Options& o, bool cuda) {
             if (!o.filter.empty() && !std::regex_search(c.label(), std::regex(o.filter))) continue;
             out.push_back(c);
           }
-  // CUDA: issue 15's configurations for the fused step (rank1, d = 1000, k = 8, B = 1; R = 16 against
-  // the CPU kernel, R >= 1024 against the roofline).
-  if (cuda)
-    for (int64_t r : {int64_t{16}, int64_t{1024}, int64_t{4096}}) {
-      StepConfig c{"rank1", 1000, 8, 1, r};
-      if (r > max_r || (!o.filter.empty() && !std::regex_search(c.label(), std::regex(o.filter)))) continue;
-      out.push_back(c);
-    }
+  // Issue 15's configurations for the fused CUDA step (rank1, d = 1000, k = 8, B = 1): R = 16 on both
+  // devices (the GPU against the CPU kernel), R = 1024 and 4096 on CUDA (against the roofline).
+  for (int64_t r : {int64_t{16}, int64_t{1024}, int64_t{4096}}) {
+    if (!cuda && r > 16) continue;
+    StepConfig c{"rank1", 1000, 8, 1, r};
+    if (r > max_r || (!o.filter.empty() && !std::regex_search(c.label(), std::regex(o.filter)))) continue;
+    out.push_back(c);
+  }
   // Every registered adapter at d = 1000, k = 8, B = 1, R in {1, 64} (the per-adapter speed target).
   for (const auto& adapter : lrlab::models::adapter_registry().keys())
     for (int64_t r : {int64_t{1}, int64_t{64}}) {

@@ -76,7 +76,7 @@ if [[ ${GPU_CHECK_DRY:-0} == 1 ]]; then
   echo "$BUILD_DIR/tests/lrlab_tests '[cuda],[cuda_fused]'"
   echo "$BENCH_BIN ${BENCH_ARGS:---device cuda --filter rank1/d1000/k8 --json OUT/bench_gpu.json}"
   echo "$BENCH_BIN --device cpu --filter 'rank1/d1000/k8/B1/R16\$' --no-python --json OUT/bench_cpu_same_machine.json"
-  echo "/usr/bin/time -v $LRLAB_BIN run $STUDY device=cuda --out OUT/study_cuda --jobs 1 ${STUDY_ARGS:-}"
+  echo "/usr/bin/time -v $LRLAB_BIN run $STUDY device=cuda --out $BUILD_DIR/study_cuda --jobs 1 ${STUDY_ARGS:-}"
   exit 0
 fi
 
@@ -164,13 +164,21 @@ fi
 run_study() {  # run_study NAME DEVICE JOBS: wall time in $OUT_DIR/study_NAME.time
   local name=$1 device=$2 jobs=$3 t=$SECONDS timer=()
   [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -v -o "$OUT_DIR/study_$name.time")
+  # The folder stays in the build tree; $OUT gets its small files and the curves gzipped.
+  rm -rf "$BUILD_DIR/study_$name"
   # shellcheck disable=SC2086  # STUDY_ARGS is a word list on purpose
   timeout "${STUDY_TIMEOUT:-180}" "${timer[@]}" "$LRLAB_BIN" run "$STUDY" "device=$device" \
-    --out "$OUT_DIR/study_$name" --jobs "$jobs" ${STUDY_ARGS:-} >"$OUT_DIR/study_$name.log" 2>&1
+    --out "$BUILD_DIR/study_$name" --jobs "$jobs" ${STUDY_ARGS:-} >"$OUT_DIR/study_$name.log" 2>&1
   local rc=$?
   echo "wall_s $((SECONDS - t))" >>"$OUT_DIR/study_$name.time"
+  mkdir -p "$OUT_DIR/study_$name"
+  find "$BUILD_DIR/study_$name" -maxdepth 1 -type f ! -name curves.csv -size -2M -exec cp {} "$OUT_DIR/study_$name/" \;
+  [[ -f $BUILD_DIR/study_$name/curves.csv ]] && gzip -c "$BUILD_DIR/study_$name/curves.csv" >"$OUT_DIR/study_$name/curves.csv.gz"
   if ((rc == 0)); then
-    note OK "study $name ($((SECONDS - t))s wall, study_$name.log, $(grep -m1 -o 'path[^,]*' "$OUT_DIR/study_$name.log" || echo 'path ?'))"
+    local paths  # the groups' computation paths, as the run log names them (cuda_fused expected)
+    paths=$(grep -oE '\): path .*' "$OUT_DIR/study_$name.log" | sed 's/^): path //' | sort | uniq -c | sed 's/^ *//' |
+      paste -sd ';' -)
+    note OK "study $name ($((SECONDS - t))s wall, study_$name.log; groups by path: ${paths:-none logged})"
   else tail -n 20 "$OUT_DIR/study_$name.log"; note FAIL "study $name rc=$rc (study_$name.log; not fatal)"
   fi
 }
