@@ -24,10 +24,8 @@ std::string OnlineStep::choose(int64_t batch, bool allow_kernel, bool allow_fuse
   if (grad_path_ == GradPath::kAutograd) return "autograd";
   std::string why;
   if (model_.ctx.device.is_cuda()) {
-    if (!allow_fused) return "batched (fused CUDA step disabled)";
-    if (!FusedStep::built()) return "batched (built without the fused CUDA step)";
-    fused_ = FusedStep::make(model_, batch, spherical_, rule_, &why);
-    return fused_ ? "cuda_fused" : "batched (" + why + ")";
+    if (allow_fused && FusedStep::built()) fused_ = FusedStep::make(model_, batch, spherical_, rule_, &why);
+    return fused_path_name(allow_fused, FusedStep::built(), fused_ != nullptr, why);
   }
   if (!allow_kernel) return "batched (kernel path disabled)";
   kernel_ = KernelStep::make(model_, batch, spherical_, rule_, &why);

@@ -176,6 +176,12 @@ std::unique_ptr<FusedStep> FusedStep::make(models::Model& model, int64_t batch, 
   return std::make_unique<FusedStepImpl<double>>(model, *desc, batch, spherical);
 }
 
+std::string fused_path_name(bool allow, bool built, bool made, const std::string& why_not) {
+  if (!allow) return "batched (fused CUDA step disabled)";
+  if (!built) return "batched (built without the fused CUDA step)";
+  return made ? "cuda_fused" : "batched (" + why_not + ")";
+}
+
 bool FusedStep::built() {
 #ifdef LRLAB_CUDA_FUSED
   return true;

@@ -40,4 +40,9 @@ class FusedStep {
   virtual void inject(const at::Tensor& x, const at::Tensor& eps) = 0;
 };
 
+/// The path name OnlineStep reports for a model on CUDA: "cuda_fused" when the fused step was made, else
+/// "batched (<why>)" with, in this order, "fused CUDA step disabled" (`allow`: trainer.fused),
+/// "built without the fused CUDA step" (`built`: FusedStep::built()), or `why_not` from FusedStep::make.
+std::string fused_path_name(bool allow, bool built, bool made, const std::string& why_not);
+
 }  // namespace lrlab::trainers

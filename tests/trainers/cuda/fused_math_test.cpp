@@ -200,6 +200,18 @@ TEST_CASE("online step path names: the fused CUDA step is chosen only on CUDA", 
   CHECK(OnlineStep(m, 3, GradPath::kAnalytic, true, *rule).path() == "kernel");
   CHECK(OnlineStep(m, 3, GradPath::kAnalytic, true, *rule, false).path() == "batched (kernel path disabled)");
   CHECK_FALSE(OnlineStep(m, 3, GradPath::kAnalytic, true, *rule).multi_step());
+  // On CUDA (OnlineStep::choose): the option first, then the build, then the components' verdict.
+  using lrlab::trainers::fused_path_name;
+  CHECK(fused_path_name(true, true, true, "") == "cuda_fused");
+  CHECK(fused_path_name(false, true, true, "") == "batched (fused CUDA step disabled)");
+  CHECK(fused_path_name(false, false, false, "x") == "batched (fused CUDA step disabled)");
+  CHECK(fused_path_name(true, false, false, "x") == "batched (built without the fused CUDA step)");
+  // The reason FusedStep::make gives for a model it refuses, as the path names it.
+  auto lora = build({"{type: lora}", "{type: tanh}", 2, 1});
+  auto lora_rule = make_rule("sgd", lora);
+  std::string why;
+  CHECK_FALSE(FusedStep::make(lora, 1, true, *lora_rule, &why));
+  CHECK(fused_path_name(true, true, false, why) == "batched (adapter 'lora' has no fused CUDA step)");
 }
 
 TEST_CASE("the monitor's next record step bounds a multi-step launch", "[cuda_fused]") {
