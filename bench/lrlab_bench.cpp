@@ -56,7 +56,10 @@ struct Options {
   int64_t max_replicas = 0;  // 0: 256 on the CPU, 4096 on CUDA
 };
 
-const char* kPaths[] = {"kernel", "batched", "autograd"};
+const char* kPaths[] = {"kernel", "fused", "batched", "autograd"};
+// Steps per launch when timing the fused CUDA step: the steps between two records of a typical study
+// (metrics.every ~ 1% of a d^2-scale budget) run in one launch.
+constexpr int64_t kFusedLaunch = 100;
 
 // LRLAB_BENCH_TRACE=1: one line per stage on stderr (to locate a crash on a new machine).
 void trace(const std::string& what) {
@@ -83,24 +86,27 @@ json time_path(lrlab::study::BuiltGroup& group, const StepConfig& c, const std::
   json out;
   const tr::GradPath grad = path == "autograd" ? tr::GradPath::kAutograd : tr::GradPath::kAnalytic;
   tr::Sgd rule;
-  tr::OnlineStep step(group.model, c.batch, grad, /*spherical=*/true, rule, /*allow_kernel=*/path == "kernel");
+  tr::OnlineStep step(group.model, c.batch, grad, /*spherical=*/true, rule, /*allow_kernel=*/path == "kernel",
+                      /*allow_fused=*/path == "fused");
   trace("  implementation: " + step.path());
   out["implementation"] = step.path();
-  if (path == "kernel" && !step.kernel()) {
+  if ((path == "kernel" && !step.kernel()) || (path == "fused" && !step.multi_step())) {
     out["us_per_replica_step"] = nullptr;
     return out;
   }
+  const int64_t n = path == "fused" ? kFusedLaunch : 1;  // updates per call
   const at::Tensor lr = lrlab::per_replica(group.model.ctx, std::vector<double>(c.replicas, 0.1 / c.d));
   trace("  first step");
-  step.step(1, lr, at::Tensor(), false);
+  step.steps(1, n, lr, at::Tensor(), false);
   trace("  timing");
-  const lrlab::bench::Timing t = lrlab::bench::time_calls([&] { step.step(1, lr, at::Tensor(), false); }, o.min_time,
-                                                          device);
-  const double r = static_cast<double>(c.replicas);
-  out["us_per_replica_step"] = t.best * 1e6 / r;
-  out["us_per_replica_step_median"] = t.median * 1e6 / r;
-  out["us_per_step"] = t.best * 1e6;
-  out["timed_steps"] = t.calls;
+  const lrlab::bench::Timing t = lrlab::bench::time_calls([&] { step.steps(1, n, lr, at::Tensor(), false); },
+                                                          o.min_time, device);
+  const double r = static_cast<double>(c.replicas), steps = static_cast<double>(n);
+  out["us_per_replica_step"] = t.best * 1e6 / r / steps;
+  out["us_per_replica_step_median"] = t.median * 1e6 / r / steps;
+  out["us_per_step"] = t.best * 1e6 / steps;
+  out["timed_steps"] = t.calls * n;
+  out["steps_per_call"] = n;
   bool finite = true;
   for (auto* p : group.model.adapter->parameters()) finite = finite && at::isfinite(p->value).all().item<bool>();
   out["finite"] = finite;
@@ -129,6 +135,14 @@ std::vector<StepConfig> grid(const Options& o, bool cuda) {
             if (!o.filter.empty() && !std::regex_search(c.label(), std::regex(o.filter))) continue;
             out.push_back(c);
           }
+  // Issue 15's configurations for the fused CUDA step (rank1, d = 1000, k = 8, B = 1): R = 16 on both
+  // devices (the GPU against the CPU kernel), R = 1024 and 4096 on CUDA (against the roofline).
+  for (int64_t r : {int64_t{16}, int64_t{1024}, int64_t{4096}}) {
+    if (!cuda && r > 16) continue;
+    StepConfig c{"rank1", 1000, 8, 1, r};
+    if (r > max_r || (!o.filter.empty() && !std::regex_search(c.label(), std::regex(o.filter)))) continue;
+    out.push_back(c);
+  }
   // Every registered adapter at d = 1000, k = 8, B = 1, R in {1, 64} (the per-adapter speed target).
   for (const auto& adapter : lrlab::models::adapter_registry().keys())
     for (int64_t r : {int64_t{1}, int64_t{64}}) {
@@ -231,8 +245,8 @@ int run(const Options& o) {
             << std::flush;
 
   const std::string header = fmt::format(
-      "{:<24} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>7} {:>9} {:>5} {:>6} | {:>6} {:>6} | {:>7}", "config", "kernel",
-      "batched", "autograd", "python", "kFLOP", "samples", "roof us", "limit", "f/roof", "py/k", "ag/k", "peak MB");
+      "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>7} {:>9} {:>5} {:>6} | {:>6} {:>6} | {:>7}", "config",
+      "kernel", "fused", "batched", "autograd", "python", "kFLOP", "samples", "roof us", "limit", "f/roof", "py/k", "ag/k", "peak MB");
   std::cout << "us per replica-step (best of 5 blocks); roof = max(FLOP/GFLOPs, samples x ns, bytes/bandwidth)\n"
             << header << "\n"
             << std::string(header.size(), '-') << "\n"
@@ -289,16 +303,18 @@ int run(const Options& o) {
       if (!py.ok) std::cerr << "python reference failed: " << py.error << "\n";
     }
     const json& kernel = row["kernel"]["us_per_replica_step"];
-    const json& main_path = kernel.is_null() ? row["batched"]["us_per_replica_step"] : kernel;
-    row["analytic_us"] = main_path;  // the trainer's analytic path (the kernel where it applies)
+    const json& fused = row["fused"]["us_per_replica_step"];
+    const json& main_path =
+        !kernel.is_null() ? kernel : (!fused.is_null() ? fused : row["batched"]["us_per_replica_step"]);
+    row["analytic_us"] = main_path;  // the trainer's analytic path (the kernel or fused step where it applies)
     row["batched_over_roofline"] = row["batched"]["us_per_replica_step"].get<double>() / t_roof;
     row["analytic_over_roofline"] = main_path.get<double>() / t_roof;
     const json py_us = row.contains("python") ? row["python"]["us_per_replica_step"] : json();
     if (py_us.is_number()) row["python_over_analytic"] = py_us.get<double>() / main_path.get<double>();
     row["autograd_over_analytic"] = row["autograd"]["us_per_replica_step"].get<double>() / main_path.get<double>();
-    std::cout << fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} | {:>9.1f} {:>7} {:>9.3f} {:>5} {:>6.2f} | {:>6} {:>6.1f} "
+    std::cout << fmt::format("{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9.1f} {:>7} {:>9.3f} {:>5} {:>6.2f} | {:>6} {:>6.1f} "
                              "| {:>7.0f}\n",
-                             c.label(), cell(kernel), cell(row["batched"]["us_per_replica_step"]),
+                             c.label(), cell(kernel), cell(fused), cell(row["batched"]["us_per_replica_step"]),
                              cell(row["autograd"]["us_per_replica_step"]), cell(py_us), c.flops() / 1e3, c.samples(),
                              t_roof, row["roofline"]["limit"].get<std::string>(),
                              row["analytic_over_roofline"].get<double>(),
@@ -336,8 +352,9 @@ int run(const Options& o) {
   if (!stacking.empty()) {
     std::cout << "\nspeed-up of R = 64 stacked over 64 separate R = 1 runs (per replica-step time ratio)\n";
     for (const auto& s : stacking)
-      std::cout << fmt::format("  {:<24} kernel {:>6}  batched {:>6}  autograd {:>6}\n", s["config"].get<std::string>(),
-                               cell(s["kernel"], "{:.1f}x"), cell(s["batched"], "{:.1f}x"),
+      std::cout << fmt::format("  {:<24} kernel {:>6}  fused {:>6}  batched {:>6}  autograd {:>6}\n",
+                               s["config"].get<std::string>(), cell(s["kernel"], "{:.1f}x"), cell(s["fused"], "{:.1f}x"),
+                               cell(s["batched"], "{:.1f}x"),
                                cell(s["autograd"], "{:.1f}x"));
   }
 
@@ -363,6 +380,17 @@ int run(const Options& o) {
       target("analytic / roofline <= 3 at R = 256", label, row["analytic_over_roofline"], 3, false);
     if (row["d"] == 1000 && row["k"] == 8 && row["batch"] == 1 && (row["replicas"] == 1 || row["replicas"] == 64))
       target("kernel / roofline <= 3 (every adapter)", label, row["analytic_over_roofline"], 3, false);
+    // Issue 15 (the fused CUDA step): at R = 16 no slower per replica-step than the CPU kernel (2.5 us at
+    // k = 4, 3.2 us at k = 16 in bench/results/bench_cpu.txt's rank1 d1000 B1 rows; gpu-check.sh also
+    // times the GPU machine's own CPU kernel), and within 3x of the roofline at R >= 1024.
+    const json& fused_us = row["fused"]["us_per_replica_step"];
+    if (cuda && fused_us.is_number() && row["adapter"] == "rank1" && row["d"] == 1000 && row["k"] == 8 &&
+        row["batch"] == 1) {
+      if (row["replicas"] == 16) target("fused <= CPU kernel (3.2 us) at R = 16", label, fused_us, 3.2, false);
+      if (row["replicas"] >= 1024)
+        target("fused / roofline <= 3 at R >= 1024", label, fused_us.get<double>() / row["roofline"]["us"].get<double>(),
+               3, false);
+    }
   }
   if (device.is_cpu())
     target("sampling: lrlab generator / fastest available <= 1.2", "normals", roof.lrlab_normal_ns / roof.best_normal_ns,

@@ -234,3 +234,12 @@ void Activation::cpu_values(const double*, double*, double*, int64_t) const {
 }
 
 }  // namespace lrlab::models
+
+namespace lrlab::models {
+
+std::optional<fused::ActivationDesc> Activation::cuda_descriptor(std::string* why) const {
+  if (why) *why = "activation '" + type() + "' has no fused CUDA step";
+  return std::nullopt;
+}
+
+}  // namespace lrlab::models

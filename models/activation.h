@@ -4,8 +4,11 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "models/fused_descriptor.h"
 
 namespace lrlab {
 class Config;
@@ -39,6 +42,9 @@ class Activation {
   /// in double precision, the same expressions as `value`/`derivative` (tests check them against each
   /// other). v may alias z. The default throws (check has_cpu_values first).
   virtual void cpu_values(const double* z, double* v, double* dv, int64_t n) const;
+  /// The descriptor of this activation for the fused CUDA step (models/fused_descriptor.h), or none
+  /// with `why` (if given) saying why. Default: none. A subclass that changes `value` must override it.
+  virtual std::optional<fused::ActivationDesc> cuda_descriptor(std::string* why) const;
   /// True when `kernel` is a closed form (exact); false when it is quadrature.
   virtual bool kernel_is_exact() const { return false; }
   /// The `quadrature_nodes` option: nodes per dimension of gauss_hermite_expectation when a caller asks

@@ -40,6 +40,8 @@ class LowRank : public Teacher {
   const BaseNetwork& base() const override { return *base_; }
   /// The CPU kernel (low_rank_kernel.cpp).
   std::unique_ptr<TeacherKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) const override;
+  /// The fused CUDA step's descriptor (low_rank_kernel.cpp): the rank r.
+  std::optional<fused::TeacherDesc> cuda_descriptor(std::string* why) const override;
   /// C* [R, k, r].
   const at::Tensor& c() const { return c_; }
   /// xi* [R].

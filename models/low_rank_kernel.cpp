@@ -45,4 +45,11 @@ std::unique_ptr<TeacherKernelBase> LowRank::cpu_kernel(at::ScalarType dtype, std
   return nullptr;
 }
 
+// The fused CUDA step (trainers/cuda/fused_math.h) runs the same maths as the kernel above.
+std::optional<fused::TeacherDesc> LowRank::cuda_descriptor(std::string*) const {
+  fused::TeacherDesc desc;
+  desc.rank = static_cast<int32_t>(options_.rank);
+  return desc;
+}
+
 }  // namespace lrlab::models

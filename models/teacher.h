@@ -4,9 +4,11 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "models/base_network.h"
+#include "models/fused_descriptor.h"
 #include "models/teacher_kernel.h"
 
 namespace lrlab::models {
@@ -46,6 +48,12 @@ class Teacher {
   virtual std::unique_ptr<TeacherKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) const {
     if (why) *why = "teacher '" + type() + "' provides no CPU kernel";
     return nullptr;
+  }
+  /// The descriptor of this teacher for the fused CUDA step (models/fused_descriptor.h), or none with
+  /// `why` (if given) saying why. Default: none.
+  virtual std::optional<fused::TeacherDesc> cuda_descriptor(std::string* why) const {
+    if (why) *why = "teacher '" + type() + "' has no fused CUDA step";
+    return std::nullopt;
   }
 };
 

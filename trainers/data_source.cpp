@@ -49,4 +49,18 @@ int64_t read_step_budget(const Config& cfg, int64_t fallback, int64_t d) {
   return steps;
 }
 
+at::Tensor mean_loss_of_steps(int64_t first, int64_t n, const std::function<at::Tensor(int64_t)>& step) {
+  at::Tensor sum;  // step()'s loss may be a buffer the next step reuses: add, never keep it
+  for (int64_t s = first; s < first + n; ++s) {
+    const at::Tensor loss = step(s);
+    if (loss.defined()) sum = sum.defined() ? sum + loss : loss.clone();
+  }
+  return sum.defined() ? sum / static_cast<double>(n) : sum;
+}
+
+at::Tensor DataSource::run_steps(int64_t first, int64_t n, const at::Tensor& lr, const at::Tensor& decay,
+                                 bool want_loss) {
+  return mean_loss_of_steps(first, n, [&](int64_t s) { return step(s, lr, decay, want_loss); });
+}
+
 }  // namespace lrlab::trainers

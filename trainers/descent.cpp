@@ -94,15 +94,23 @@ void Descent::train(models::Model& model, Monitor& monitor) {
   // records (monitor.h).
   const bool step_loss = (want_loss && !at_records) || source_->loss_is_free();
   const int64_t total = source_->steps();
+  // A multi-step source (the fused CUDA step) runs every update up to the next record in one call when
+  // the rates are constant; its loss is then the mean over those updates, which is what the monitor's
+  // running mean would have made of them.
+  const bool multi = source_->multi_step() && rates_.constant();
   int64_t step = 1;
-  for (; step <= total; ++step) {
+  while (step <= total) {
     rates_.set_step(step - 1);  // in place, and only when a value changes
-    const at::Tensor loss =
-        source_->step(step, rates_.lr(), rates_.has_decay() ? rates_.decay() : at::Tensor(), step_loss);
-    monitor.watch_step(step, loss);
+    const at::Tensor decay = rates_.has_decay() ? rates_.decay() : at::Tensor();
+    const int64_t last = multi ? monitor.next_due(step) : step;
+    const at::Tensor loss = last == step ? source_->step(step, rates_.lr(), decay, step_loss)
+                                         : source_->run_steps(step, last - step + 1, rates_.lr(), decay, step_loss);
+    monitor.watch_step(last, loss);
     const at::Tensor recorded =
-        at_records ? (want_loss && monitor.due(step) ? source_->record_loss(model) : at::Tensor()) : loss;
+        at_records ? (want_loss && monitor.due(last) ? source_->record_loss(model) : at::Tensor()) : loss;
+    step = last;
     if (monitor.end_step(step, model, recorded)) break;
+    ++step;
   }
   cleanup();
   monitor.finish(std::min(step, total), model);

@@ -31,6 +31,9 @@ class LearningRates {
   const at::Tensor& lr() const { return lr_; }
   /// lr_s * weight_decay [R] (undefined when there is no decay).
   const at::Tensor& decay() const { return decay_; }
+  /// True when the rates never change along the run (no schedule, or a constant one): then several
+  /// updates may run with one lr() (multi-step launches of the fused CUDA step).
+  bool constant() const { return !schedule_ || schedule_->constant(); }
   /// True when some replica has weight_decay > 0.
   bool has_decay() const { return decay_.defined(); }
   /// The current learning rates, one per replica.

@@ -73,6 +73,8 @@ class Monitor {
   int64_t every() const { return every_; }
   /// True when metrics are due at `step` (every `every` steps, and at the last step).
   bool due(int64_t step) const { return step % every_ == 0 || step == total_; }
+  /// The first step >= `step` at which metrics are due (multi-step launches end there).
+  int64_t next_due(int64_t step) const { return std::min((step + every_ - 1) / every_ * every_, total_); }
   /// Per-step divergence watch: `loss` [R] is the training loss of `step` (>= 0 when finite). Steps
   /// must be watched in order, without gaps, between records. Cheap: no host synchronisation.
   void watch_step(int64_t step, const at::Tensor& loss);

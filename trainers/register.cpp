@@ -163,6 +163,8 @@ void add_trainer_option_help(OptionHelpTable& t) {
         {{"steps", "step budget (0..2^40); give steps or steps_per_d"},
          {"steps_per_d", "step budget per input dimension: ceil(steps_per_d * d) steps (0: use steps)"},
          {"batch", "samples per step: B (online); full (the whole set) or a minibatch size (offline)"}});
+  t.add("data source", "online",
+        {{"fused", "auto (the fused CUDA step where it applies, docs/kernels.md) | off (the batched path, for comparisons)"}});
   t.add("data source", "offline",
         {{"n", "training set size (0: use n_per_d); give n or n_per_d"},
          {"n_per_d", "training set size per input dimension: ceil(n_per_d * d) samples"},

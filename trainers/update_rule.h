@@ -39,6 +39,9 @@ class UpdateRule {
   /// Whether the rule wants the decoupled weight decay of step 2 applied before it (sgd, adamw,
   /// sign_sgd: yes; adam applies its coupled L2 term itself).
   virtual bool decoupled_decay() const { return true; }
+  /// True when the rule is theta <- theta - eta g with no state (sgd): the fused CUDA step
+  /// (trainers/cuda/fused_math.h) runs it; other rules fall back to the batched path. Default: false.
+  virtual bool plain_descent() const { return false; }
   /// Batched: updates parameter j (all replicas) from `grad` (same shape as p.value) with
   /// `eta` [R] = lr_s * lr_scale per replica; `step` counts updates from 1.
   virtual void apply(size_t j, models::Parameter& p, const at::Tensor& grad, const at::Tensor& eta, int64_t step) = 0;

@@ -55,4 +55,10 @@ void Erf::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
   });
 }
 
+std::optional<fused::ActivationDesc> Erf::cuda_descriptor(std::string*) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kErf;
+  return desc;
+}
+
 }  // namespace lrlab::models

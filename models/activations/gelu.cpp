@@ -49,4 +49,10 @@ void Gelu::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
   });
 }
 
+std::optional<fused::ActivationDesc> Gelu::cuda_descriptor(std::string*) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kGelu;
+  return desc;
+}
+
 }  // namespace lrlab::models

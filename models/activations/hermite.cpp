@@ -1,5 +1,6 @@
 #include "models/activations/hermite.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -204,6 +205,22 @@ void Hermite::cpu_values(const double* z, double* v, double* dv, int64_t n) cons
     value = sum(value_coef_, x);
     slope = sum(derivative_coef_, x);
   });
+}
+
+std::optional<fused::ActivationDesc> Hermite::cuda_descriptor(std::string* why) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kHermite;
+  // The lists cpu_values sums (normalised in the constructor); the descriptor's capacity is the
+  // activation's own degree limit, so every valid hermite fits.
+  if (value_coef_.size() > static_cast<size_t>(fused::kMaxHermiteTerms)) {
+    if (why) *why = "activation 'hermite' has more coefficients than the fused CUDA step holds";
+    return std::nullopt;
+  }
+  desc.value_terms = static_cast<int32_t>(value_coef_.size());
+  desc.slope_terms = static_cast<int32_t>(derivative_coef_.size());
+  std::copy(value_coef_.begin(), value_coef_.end(), desc.value_coef);
+  std::copy(derivative_coef_.begin(), derivative_coef_.end(), desc.slope_coef);
+  return desc;
 }
 
 }  // namespace lrlab::models

@@ -104,4 +104,10 @@ void Relu::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
   for (int64_t i = 0; i < n; ++i) v[i] = z[i] <= 0 ? 0.0 : z[i];
 }
 
+std::optional<fused::ActivationDesc> Relu::cuda_descriptor(std::string*) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kRelu;
+  return desc;
+}
+
 }  // namespace lrlab::models

@@ -45,4 +45,10 @@ void Sigmoid::cpu_values(const double* z, double* v, double* dv, int64_t n) cons
   });
 }
 
+std::optional<fused::ActivationDesc> Sigmoid::cuda_descriptor(std::string*) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kSigmoid;
+  return desc;
+}
+
 }  // namespace lrlab::models

@@ -51,4 +51,11 @@ void Softplus::cpu_values(const double* z, double* v, double* dv, int64_t n) con
   });
 }
 
+std::optional<fused::ActivationDesc> Softplus::cuda_descriptor(std::string*) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kSoftplus;
+  desc.beta = beta_;
+  return desc;
+}
+
 }  // namespace lrlab::models

@@ -35,6 +35,8 @@ class Softplus : public Activation {
   bool has_cpu_values() const override { return true; }
   /// Scalar CPU kernel (the expressions of value/derivative in double precision).
   void cpu_values(const double* z, double* v, double* dv, int64_t n) const override;
+  /// The fused CUDA step's descriptor (kind kSoftplus).
+  std::optional<fused::ActivationDesc> cuda_descriptor(std::string* why) const override;
   /// The sharpness beta.
   double beta() const { return beta_; }
 

@@ -45,4 +45,10 @@ void Tanh::cpu_values(const double* z, double* v, double* dv, int64_t n) const {
   });
 }
 
+std::optional<fused::ActivationDesc> Tanh::cuda_descriptor(std::string*) const {
+  fused::ActivationDesc desc;
+  desc.kind = fused::ActivationKind::kTanh;
+  return desc;
+}
+
 }  // namespace lrlab::models

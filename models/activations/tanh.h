@@ -33,6 +33,8 @@ class Tanh : public Activation {
   bool has_cpu_values() const override { return true; }
   /// Scalar CPU kernel (the expressions of value/derivative in double precision).
   void cpu_values(const double* z, double* v, double* dv, int64_t n) const override;
+  /// The fused CUDA step's descriptor (kind kTanh).
+  std::optional<fused::ActivationDesc> cuda_descriptor(std::string* why) const override;
 };
 
 }  // namespace lrlab::models

@@ -31,4 +31,9 @@ std::unique_ptr<AdapterKernelBase> Adapter::cpu_kernel(at::ScalarType, std::stri
   return nullptr;
 }
 
+std::optional<fused::AdapterDesc> Adapter::cuda_descriptor(std::string* why) {
+  if (why) *why = "adapter '" + type() + "' has no fused CUDA step";
+  return std::nullopt;
+}
+
 }  // namespace lrlab::models

@@ -10,11 +10,13 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/adapters/adapter_kernel.h"
 #include "models/base_network.h"
+#include "models/fused_descriptor.h"
 #include "models/teacher.h"
 
 namespace lrlab {
@@ -74,6 +76,9 @@ class Adapter {
   /// The CPU kernel of this adapter for `dtype` (models/adapters/adapter_kernel.h), used by the fast
   /// online-SGD path; nullptr when there is none, with `why` (if given) saying why. Default: none.
   virtual std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why);
+  /// The descriptor of this adapter for the fused CUDA step (models/fused_descriptor.h), or none with
+  /// `why` (if given) saying why. Default: none.
+  virtual std::optional<fused::AdapterDesc> cuda_descriptor(std::string* why);
 
   /// The base network this adapter modifies.
   const BaseNetwork& base() const { return *base_; }

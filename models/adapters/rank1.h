@@ -43,6 +43,8 @@ class Rank1 : public Adapter {
   at::Tensor row_space(int64_t r) const override;
   /// The CPU kernel (rank1_kernel.cpp).
   std::unique_ptr<AdapterKernelBase> cpu_kernel(at::ScalarType dtype, std::string* why) override;
+  /// The fused CUDA step's descriptor (rank1_kernel.cpp): c and xi trained or frozen as configured.
+  std::optional<fused::AdapterDesc> cuda_descriptor(std::string* why) override;
   /// u [R, d] (unit rows), trained or not.
   const Parameter& u() const { return u_; }
   /// c [R, k], trained or not.

@@ -75,4 +75,13 @@ std::unique_ptr<AdapterKernelBase> Rank1::cpu_kernel(at::ScalarType dtype, std::
   return make_cpu_kernel<Rank1Kernel>(dtype, *this);
 }
 
+// The fused CUDA step (trainers/cuda/fused_math.h) runs the same maths as the kernel above.
+std::optional<fused::AdapterDesc> Rank1::cuda_descriptor(std::string*) {
+  fused::AdapterDesc desc;
+  desc.kind = fused::AdapterKind::kRank1;
+  desc.train_c = options_.c == "train";
+  desc.train_xi = options_.train_xi;
+  return desc;
+}
+
 }  // namespace lrlab::models

@@ -6,7 +6,7 @@
 
 namespace lrlab::trainers {
 
-OnlineSource::OnlineSource(int64_t steps, int64_t batch) : steps_(steps), batch_(batch) {}
+OnlineSource::OnlineSource(int64_t steps, int64_t batch, bool fused) : steps_(steps), batch_(batch), fused_(fused) {}
 
 OnlineSource::~OnlineSource() = default;
 
@@ -18,11 +18,13 @@ std::shared_ptr<OnlineSource> OnlineSource::from_config(const Config& cfg, const
   // The step's inputs x [R, batch, d] must exist at all (checked_math: no product wraps).
   check_tensor_fits(cfg, "batch", {model.ctx.replicas(), batch, model.base->d()},
                     static_cast<int64_t>(c10::elementSize(model.ctx.dtype)), "the inputs x [R, batch, d] of a step");
-  return std::make_shared<OnlineSource>(steps, batch);
+  const bool fused = cfg.get_choice("fused", "auto", {"auto", "off"}) == "auto";
+  return std::make_shared<OnlineSource>(steps, batch, fused);
 }
 
 std::string OnlineSource::begin(models::Model& model, UpdateRule& rule, GradPath grad, bool spherical) {
-  stepper_ = std::make_unique<OnlineStep>(model, batch_, grad, spherical, rule);  // kernel path where it applies
+  // The kernel (CPU) or fused (CUDA) path where it applies.
+  stepper_ = std::make_unique<OnlineStep>(model, batch_, grad, spherical, rule, /*allow_kernel=*/true, fused_);
   return stepper_->path();
 }
 
@@ -31,7 +33,14 @@ at::Tensor OnlineSource::step(int64_t step, const at::Tensor& lr, const at::Tens
   return stepper_->step(step, lr, decay, want_loss || stepper_->kernel());
 }
 
-bool OnlineSource::loss_is_free() const { return stepper_ && stepper_->kernel(); }
+bool OnlineSource::multi_step() const { return stepper_ && stepper_->multi_step(); }
+
+at::Tensor OnlineSource::run_steps(int64_t first, int64_t n, const at::Tensor& lr, const at::Tensor& decay,
+                                  bool want_loss) {
+  return stepper_->steps(first, n, lr, decay, want_loss || stepper_->multi_step());
+}
+
+bool OnlineSource::loss_is_free() const { return stepper_ && (stepper_->kernel() || stepper_->multi_step()); }
 
 void OnlineSource::end() { stepper_.reset(); }
 

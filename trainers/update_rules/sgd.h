@@ -20,6 +20,8 @@ class Sgd : public ElementwiseRule<Sgd> {
   /// Reads (no) options from the `update` section and rejects unknown keys.
   static std::shared_ptr<Sgd> from_config(const Config& cfg, int64_t replicas);
   std::string type() const override { return "sgd"; }
+  /// True: the fused CUDA step runs sgd.
+  bool plain_descent() const override { return true; }
   /// phi(g) = g.
   static const at::Tensor& direction(const at::Tensor& g) { return g; }
   /// phi(g) = g.
