@@ -36,19 +36,13 @@ bool image_complete(const std::string& path, const std::string& ext) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return false;
   char tail[64] = {};
-  size_t n = 0;
   if (std::fseek(f, -static_cast<long>(sizeof tail), SEEK_END) != 0) std::fseek(f, 0, SEEK_SET);
-  n = std::fread(tail, 1, sizeof tail, f);
+  const size_t n = std::fread(tail, 1, sizeof tail, f);
   std::fclose(f);
   const std::string end(tail, n);
   if (ext == ".png") return end.size() >= 8 && end.compare(end.size() - 8, 8, "IEND\xAE\x42\x60\x82") == 0;
   if (ext == ".pdf") return end.find("%%EOF") != std::string::npos;
   return end.find("</svg>") != std::string::npos;
-}
-
-long file_size(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
 }
 
 std::string trim(const std::string& s) {
@@ -250,7 +244,7 @@ void GnuplotRenderer::render() {
       } else {
         // A full disk leaves them empty or cut short, with exit 0: remove them, so that the folder
         // never holds a broken image, and report them.
-        if (file_size(image) >= 0) ::unlink(image.c_str());
+        ::unlink(image.c_str());  // nothing to do when it is missing
         missing.push_back(base + ext);
         if (expected[e]) report_.failed.push_back(image);
       }

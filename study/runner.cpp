@@ -295,10 +295,8 @@ std::string validate_study(const Config& root) {
   // What the run would refuse (memory and disk for the default --jobs), validate refuses too.
   const std::string dir = read_output_options(first->config).dir;
   std::vector<GroupEstimate> estimates;
-  std::vector<size_t> all(groups.size());
-  for (size_t g = 0; g < all.size(); ++g) all[g] = g;
-  check_estimate(study_estimate(plan, groups, probes, all, job_count(StudyRunOptions{}, groups.size()), dir, dir,
-                                false, &estimates),
+  check_estimate(study_estimate(plan, groups, probes, chosen_groups(groups, probes, ShardSpec{}),
+                                job_count(StudyRunOptions{}, groups.size()), dir, dir, false, &estimates),
                  estimates, dir, false);
   return fmt::format("{} runs in {} groups ({} sweep points x {} seeds)", plan.runs.size(), groups.size(),
                      plan.points.size(), plan.seeds);
